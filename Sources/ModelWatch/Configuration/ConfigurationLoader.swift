@@ -1,0 +1,273 @@
+import Foundation
+import ModelWatchProxy
+import Yams
+
+/// Reads `modelwatch.yaml`, applies command-line overrides and checks every value, so that a bad
+/// file stops the sidecar at start with the file, line and key rather than misbehaving later.
+public enum ConfigurationLoader {
+    /// Loads a configuration.
+    /// - Parameters:
+    ///   - path: the YAML file, or `nil` to start from the defaults.
+    ///   - contents: the file's text, when already read (tests); read from `path` otherwise.
+    ///   - overrides: command-line values that win over the file.
+    /// - Throws: `ConfigurationError` naming the file, line and key of the first bad value.
+    public static func load(
+        path: String?,
+        contents: String? = nil,
+        overrides: ConfigurationOverrides = ConfigurationOverrides()
+    ) throws(ConfigurationError) -> ModelWatchConfiguration {
+        var draft = Draft()
+        if let path {
+            let text: String
+            if let contents {
+                text = contents
+            } else {
+                do {
+                    text = try String(contentsOfFile: path, encoding: .utf8)
+                } catch {
+                    throw ConfigurationError(source: path, line: nil, key: nil, message: "cannot read the file: \(error)")
+                }
+            }
+            try DocumentReader(source: path).read(text, into: &draft)
+        }
+        try draft.apply(overrides)
+        guard let url = draft.upstreamURL else {
+            throw ConfigurationError(
+                source: path ?? "command line",
+                line: nil,
+                key: "upstream.url",
+                message: "no upstream given: set upstream.url in the file or pass --upstream"
+            )
+        }
+        draft.upstream.url = url
+        return ModelWatchConfiguration(
+            server: draft.server,
+            admin: draft.admin,
+            upstream: draft.upstream,
+            readiness: draft.readiness
+        )
+    }
+}
+
+/// The configuration while it is being assembled; the upstream URL has no default.
+private struct Draft {
+    var server = ProxyServerConfiguration()
+    var admin = AdminConfiguration()
+    var upstreamURL: UpstreamURL?
+    var upstream = UpstreamConfiguration(url: UpstreamURL(scheme: "http", host: "127.0.0.1", port: 80, pathPrefix: ""))
+    var readiness = ReadinessConfiguration()
+
+    mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
+        if let listen = overrides.listen {
+            self.server.listen = try Self.parse("--listen", listen) { text throws(ListenAddress.ParseError) in
+                try ListenAddress(parsing: text)
+            }
+        }
+        if let adminListen = overrides.adminListen {
+            self.admin.listen = try Self.parse("--admin-listen", adminListen) { text throws(ListenAddress.ParseError) in
+                try ListenAddress(parsing: text)
+            }
+        }
+        if let upstream = overrides.upstream {
+            self.upstreamURL = try Self.parse("--upstream", upstream) { text throws(UpstreamURL.ParseError) in
+                try UpstreamURL(parsing: text)
+            }
+        }
+    }
+
+    private static func parse<Value, Failure: Error & CustomStringConvertible>(
+        _ flag: String,
+        _ text: String,
+        _ parser: (String) throws(Failure) -> Value
+    ) throws(ConfigurationError) -> Value {
+        do {
+            return try parser(text)
+        } catch {
+            throw ConfigurationError(source: flag, line: nil, key: nil, message: error.description)
+        }
+    }
+}
+
+/// Walks the YAML tree, one documented key at a time.
+private struct DocumentReader {
+    let source: String
+
+    func read(_ text: String, into draft: inout Draft) throws(ConfigurationError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError(source: self.source, line: Self.line(of: error), key: nil, message: "not valid YAML: \(error)")
+        } catch {
+            throw ConfigurationError(source: self.source, line: nil, key: nil, message: "not valid YAML: \(error)")
+        }
+        guard let root else { return }  // an empty file means "all defaults"
+        for (key, value) in try self.entries(of: root, section: nil) {
+            switch key.name {
+            case "server":
+                for (field, node) in try self.entries(of: value, section: "server") {
+                    try self.readServer(field, node, into: &draft.server)
+                }
+            case "admin":
+                for (field, node) in try self.entries(of: value, section: "admin") {
+                    switch field.name {
+                    case "listen": draft.admin.listen = try self.listenAddress(node, key: "admin.listen")
+                    default: throw self.unknownKey(field, section: "admin")
+                    }
+                }
+            case "upstream":
+                for (field, node) in try self.entries(of: value, section: "upstream") {
+                    try self.readUpstream(field, node, into: &draft)
+                }
+            default:
+                throw self.unknownKey(key, section: nil)
+            }
+        }
+    }
+
+    private func readServer(_ field: Key, _ node: Node, into server: inout ProxyServerConfiguration) throws(ConfigurationError) {
+        let key = "server." + field.name
+        switch field.name {
+        case "listen": server.listen = try self.listenAddress(node, key: key)
+        case "max_body_size": server.maxBodySize = try self.byteSize(node, key: key)
+        case "header_timeout": server.headerTimeout = try self.duration(node, key: key, allowZero: false)
+        case "idle_timeout": server.idleTimeout = try self.duration(node, key: key, allowZero: false)
+        case "grace_period": server.gracePeriod = try self.duration(node, key: key, allowZero: true)
+        default: throw self.unknownKey(field, section: "server")
+        }
+    }
+
+    private func readUpstream(_ field: Key, _ node: Node, into draft: inout Draft) throws(ConfigurationError) {
+        let key = "upstream." + field.name
+        switch field.name {
+        case "url":
+            let text = try self.string(node, key: key)
+            do {
+                draft.upstreamURL = try UpstreamURL(parsing: text)
+            } catch {
+                throw self.error(node, key: key, error.description)
+            }
+        case "connect_timeout":
+            draft.upstream.connectTimeout = try self.duration(node, key: key, allowZero: false)
+        case "timeout":
+            // 0 switches the total timeout off, for very long streamed generations.
+            let timeout = try self.duration(node, key: key, allowZero: true)
+            draft.upstream.timeout = timeout == .zero ? nil : timeout
+        case "max_connections":
+            draft.upstream.maxConnections = try self.integer(node, key: key, range: 1...65536)
+        case "ca_file":
+            draft.upstream.caFile = try self.string(node, key: key)
+        case "readiness_path":
+            let path = try self.string(node, key: key)
+            if path == "auto" {
+                draft.readiness.target = .automatic
+            } else if path.hasPrefix("/") {
+                draft.readiness.target = .path(path)
+            } else {
+                throw self.error(node, key: key, "expected \"auto\" or a path starting with /, got \"\(path)\"")
+            }
+        case "readiness_interval":
+            draft.readiness.interval = try self.duration(node, key: key, allowZero: false)
+        case "readiness_timeout":
+            draft.readiness.timeout = try self.duration(node, key: key, allowZero: false)
+        default:
+            throw self.unknownKey(field, section: "upstream")
+        }
+    }
+
+    // MARK: Values
+
+    struct Key {
+        let name: String
+        let line: Int?
+    }
+
+    private func entries(of node: Node, section: String?) throws(ConfigurationError) -> [(Key, Node)] {
+        guard case .mapping(let mapping) = node else {
+            throw self.error(node, key: section, "expected a mapping of keys to values")
+        }
+        var result: [(Key, Node)] = []
+        var seen: Set<String> = []
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string else {
+                throw self.error(keyNode, key: section, "keys must be plain names")
+            }
+            let dotted = section.map { "\($0).\(name)" } ?? name
+            guard seen.insert(name).inserted else {
+                throw self.error(keyNode, key: dotted, "this key appears twice")
+            }
+            result.append((Key(name: name, line: keyNode.mark?.line), value))
+        }
+        return result
+    }
+
+    private func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar else {
+            throw self.error(node, key: key, "expected a single value")
+        }
+        return scalar.string
+    }
+
+    private func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        let text = try self.string(node, key: key)
+        guard let value = Int(text), range.contains(value) else {
+            throw self.error(node, key: key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func duration(_ node: Node, key: String, allowZero: Bool) throws(ConfigurationError) -> Duration {
+        let text = try self.string(node, key: key)
+        if allowZero, text == "0" {
+            return .zero
+        }
+        guard let value = ValueSyntax.duration(text), allowZero || value > .zero else {
+            throw self.error(
+                node, key: key, "expected a\(allowZero ? "" : " positive") duration such as 500ms, 5s, 2m or 1h, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func byteSize(_ node: Node, key: String) throws(ConfigurationError) -> Int {
+        let text = try self.string(node, key: key)
+        guard let value = ValueSyntax.byteSize(text), value > 0 else {
+            throw self.error(node, key: key, "expected a size such as 1048576, 512KiB, 64MiB or 1GiB, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func listenAddress(_ node: Node, key: String) throws(ConfigurationError) -> ListenAddress {
+        let text = try self.string(node, key: key)
+        do {
+            return try ListenAddress(parsing: text)
+        } catch {
+            throw self.error(node, key: key, error.description)
+        }
+    }
+
+    private func error(_ node: Node, key: String?, _ message: String) -> ConfigurationError {
+        ConfigurationError(source: self.source, line: node.mark?.line, key: key, message: message)
+    }
+
+    private func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
+        let known: String
+        switch section {
+        case nil: known = "server, admin, upstream"
+        case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period"
+        case "admin": known = "listen"
+        default:
+            known = "url, connect_timeout, timeout, max_connections, ca_file, readiness_path, readiness_interval, readiness_timeout"
+        }
+        let dotted = section.map { "\($0).\(key.name)" } ?? key.name
+        return ConfigurationError(source: self.source, line: key.line, key: dotted, message: "unknown key (expected one of: \(known))")
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+}

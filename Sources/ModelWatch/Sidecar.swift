@@ -1,0 +1,59 @@
+public import Logging
+import ModelWatchProxy
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole sidecar: upstream client, data port, admin port and readiness probe, run as one
+/// service group that stops gracefully on SIGTERM or SIGINT.
+public enum Sidecar {
+    /// The version reported by `modelwatch --version`.
+    public static let version = "0.1.0"
+
+    /// Runs until a shutdown signal, then drains in-flight requests and returns.
+    /// - Throws: when a port cannot be bound or libcurl cannot start.
+    public static func run(configuration: ModelWatchConfiguration, logger: Logger) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
+        let readiness = ReadinessProbe(
+            client: client,
+            target: configuration.readiness.target,
+            interval: configuration.readiness.interval,
+            timeout: configuration.readiness.timeout,
+            logger: logger
+        )
+        let proxy = ProxyServer.make(configuration: configuration.server, client: client, group: group, logger: logger)
+        let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
+            channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness))
+            }
+        }
+        logger.info(
+            "starting modelwatch",
+            metadata: [
+                "version": "\(Self.version)",
+                "upstream.url": "\(configuration.upstream.url)",
+                "server.listen": "\(configuration.server.listen)",
+                "admin.listen": "\(configuration.admin.listen)",
+            ]
+        )
+        // Shutdown runs in reverse order: the data port drains first, the upstream client goes last.
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: client),
+                    .init(service: admin),
+                    .init(service: readiness),
+                    .init(service: proxy),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await services.run()
+    }
+}

@@ -1,0 +1,183 @@
+public import Logging
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+
+/// A listening socket whose connections are set up by the caller, run as a `Service`.
+///
+/// On graceful shutdown it stops accepting at once, asks every connection to finish the request
+/// it is serving (`ChannelShouldQuiesceEvent`, which `HTTPServerPipelineHandler` honours), and
+/// closes whatever is still open when the grace period runs out.
+public final class HTTPServer: Service, Sendable {
+    private let name: String
+    private let address: ListenAddress
+    private let group: any EventLoopGroup
+    private let gracePeriod: Duration
+    private let logger: Logger
+    private let configureConnection: @Sendable (any Channel) -> EventLoopFuture<Void>
+    private let connections = ConnectionRegistry()
+    private let bound = NIOLockedValueBox<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, []))
+
+    /// - Parameters:
+    ///   - name: how logs name this server (`data`, `admin`).
+    ///   - configureConnection: adds the handlers of one accepted connection.
+    public init(
+        name: String,
+        address: ListenAddress,
+        group: any EventLoopGroup,
+        gracePeriod: Duration,
+        logger: Logger,
+        configureConnection: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) {
+        self.name = name
+        self.address = address
+        self.group = group
+        self.gracePeriod = gracePeriod
+        self.logger = logger
+        self.configureConnection = configureConnection
+    }
+
+    /// The address actually bound, once listening (useful with port 0); `nil` if binding failed.
+    public func boundAddress() async -> SocketAddress? {
+        await withCheckedContinuation { continuation in
+            let ready = self.bound.withLockedValue { state -> (Bool, SocketAddress?) in
+                if state.address != nil { return (true, state.address) }
+                state.waiters.append(continuation)
+                return (false, nil)
+            }
+            if ready.0 { continuation.resume(returning: ready.1) }
+        }
+    }
+
+    public func run() async throws {
+        let connections = self.connections
+        let configure = self.configureConnection
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await ServerBootstrap(group: self.group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    guard connections.register(channel) else {
+                        return channel.close()
+                    }
+                    return configure(channel)
+                }
+                .bind(host: self.address.host, port: self.address.port)
+                .get()
+        } catch {
+            self.publish(nil)
+            throw HTTPServerError(server: self.name, address: self.address, underlying: error)
+        }
+        self.publish(serverChannel.localAddress)
+        self.logger.info(
+            "listening", metadata: ["server": "\(self.name)", "server.address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
+
+        try? await gracefulShutdown()
+        let cancelled = Task.isCancelled
+
+        try? await serverChannel.close()
+        let open = connections.beginQuiescing()
+        self.logger.info("stopped accepting; draining connections", metadata: ["server": "\(self.name)", "connections": "\(open.count)"])
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let grace = cancelled ? .zero : self.gracePeriod
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connections.waitUntilEmpty() }
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                for channel in connections.remaining() {
+                    channel.close(promise: nil)
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        self.logger.info("stopped", metadata: ["server": "\(self.name)"])
+    }
+
+    private func publish(_ address: SocketAddress?) {
+        let waiters = self.bound.withLockedValue { state in
+            state.address = address
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters {
+            waiter.resume(returning: address)
+        }
+    }
+}
+
+/// A server could not start listening.
+public struct HTTPServerError: Error, CustomStringConvertible {
+    let server: String
+    let address: ListenAddress
+    let underlying: any Error
+
+    public var description: String {
+        "the \(self.server) server could not listen on \(self.address): \(self.underlying)"
+    }
+}
+
+/// The open connections of one server, so that shutdown can reach each of them.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var quiescing = false
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// - Returns: `false` when the server is already shutting down and the connection must close.
+    func register(_ channel: any Channel) -> Bool {
+        let id = ObjectIdentifier(channel)
+        let accepted = self.state.withLockedValue { state -> Bool in
+            guard !state.quiescing else { return false }
+            state.channels[id] = channel
+            return true
+        }
+        if accepted {
+            channel.closeFuture.whenComplete { _ in self.remove(id) }
+        }
+        return accepted
+    }
+
+    func beginQuiescing() -> [any Channel] {
+        self.state.withLockedValue { state in
+            state.quiescing = true
+            return Array(state.channels.values)
+        }
+    }
+
+    func remaining() -> [any Channel] {
+        self.state.withLockedValue { Array($0.channels.values) }
+    }
+
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let empty = self.state.withLockedValue { state -> Bool in
+                if state.channels.isEmpty { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
+    }
+
+    private func remove(_ id: ObjectIdentifier) {
+        let waiters = self.state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.channels[id] = nil
+            guard state.channels.isEmpty else { return [] }
+            defer { state.emptyWaiters = [] }
+            return state.emptyWaiters
+        }
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+}

@@ -1,0 +1,116 @@
+public import NIOHTTP1
+
+/// Which headers cross the proxy, per RFC 9110 §7.6.1, and what the proxy adds.
+public enum HeaderPolicy {
+    /// Headers that describe one connection, never the message.
+    static let hopByHop: Set<String> = [
+        "connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade",
+    ]
+
+    /// Turns a client's request head into the request sent to the backend.
+    ///
+    /// Hop-by-hop headers and those the `Connection` header names are dropped; `Host` becomes the
+    /// backend's (libcurl writes it from the upstream URL) and the client's goes on as
+    /// `X-Forwarded-Host`; `Content-Length` and `Expect` are rewritten by the transfer; the client
+    /// address is appended to `X-Forwarded-For`, and `X-Forwarded-Proto` is set unless present.
+    public static func upstreamRequest(for head: HTTPRequestHead, clientAddress: String?) -> UpstreamRequest {
+        let listed = Self.connectionOptions(head.headers)
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(head.headers.count + 3)
+        var forwardedFor: [String] = []
+        var host: String?
+        var sawForwardedProto = false
+        var sawForwardedHost = false
+        for (name, value) in head.headers {
+            let lowered = name.lowercased()
+            switch lowered {
+            case "host":
+                host = value
+                continue
+            case "content-length", "expect":
+                continue
+            case "x-forwarded-for":
+                forwardedFor.append(value)
+                continue
+            case "x-forwarded-proto":
+                sawForwardedProto = true
+            case "x-forwarded-host":
+                sawForwardedHost = true
+            default:
+                if Self.hopByHop.contains(lowered) || listed.contains(lowered) {
+                    continue
+                }
+            }
+            headers.append((name, value))
+        }
+        if let clientAddress {
+            forwardedFor.append(clientAddress)
+        }
+        if !forwardedFor.isEmpty {
+            headers.append(("X-Forwarded-For", forwardedFor.joined(separator: ", ")))
+        }
+        if !sawForwardedProto {
+            headers.append(("X-Forwarded-Proto", "http"))
+        }
+        if !sawForwardedHost, let host {
+            headers.append(("X-Forwarded-Host", host))
+        }
+        return UpstreamRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: Self.body(of: head))
+    }
+
+    /// The backend's response headers as the client should see them.
+    public static func clientResponseHeaders(_ received: [(name: String, value: String)]) -> HTTPHeaders {
+        var listed: Set<String> = []
+        for (name, value) in received where name.lowercased() == "connection" {
+            Self.addTokens(of: value, to: &listed)
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(received.count)
+        for (name, value) in received {
+            let lowered = name.lowercased()
+            if Self.hopByHop.contains(lowered) || listed.contains(lowered) {
+                continue
+            }
+            headers.add(name: name, value: value)
+        }
+        return headers
+    }
+
+    /// How the request body will arrive: its declared length, chunked, or none.
+    static func body(of head: HTTPRequestHead) -> UpstreamRequest.Body {
+        if let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }) {
+            return .length(length)
+        }
+        let codings = head.headers[canonicalForm: "transfer-encoding"]
+        if codings.contains(where: { $0.lowercased() == "chunked" }) {
+            return .chunked
+        }
+        return .none
+    }
+
+    private static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {
+        var listed: Set<String> = []
+        for value in headers["connection"] {
+            Self.addTokens(of: value, to: &listed)
+        }
+        return listed
+    }
+
+    private static func addTokens(of value: String, to set: inout Set<String>) {
+        for token in value.split(separator: ",") {
+            let trimmed = token.trimmingWhitespace().lowercased()
+            if !trimmed.isEmpty {
+                set.insert(trimmed)
+            }
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
+    }
+}

@@ -1,0 +1,291 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Forwards each request on one client connection to the backend and streams the answer back.
+///
+/// The handler never looks inside a body: request parts go to the `UpstreamTransfer` as they
+/// arrive, response events are written as they come. `HTTPServerPipelineHandler`, in front of it,
+/// guarantees one request at a time per connection.
+final class ProxyHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// One request in flight on this connection.
+    private struct Exchange {
+        let transfer: UpstreamTransfer
+        let version: HTTPVersion
+        var keepAlive: Bool
+        var requestBytes = 0
+        var requestEnded = false
+        var responseStarted = false
+    }
+
+    private enum State {
+        case idle
+        case forwarding(Exchange)
+        /// The response went out before the request finished: the rest of its body is dropped.
+        case discardingRequestBody
+        /// A fatal error was answered; nothing more is read or written.
+        case closing
+    }
+
+    private let client: UpstreamClient
+    private let maxBodySize: Int
+    private let logger: Logger
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+
+    init(client: UpstreamClient, maxBodySize: Int, logger: Logger) {
+        self.client = client
+        self.maxBodySize = maxBodySize
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = self.state {
+            exchange.transfer.cancel()
+        }
+        self.state = .closing
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.receiveHead(head, context: context)
+        case .body(let buffer):
+            self.receiveBody(buffer, context: context)
+        case .end:
+            self.receiveEnd(context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            // The decoder closes the channel right after this; answer first if we still can.
+            switch self.state {
+            case .idle, .discardingRequestBody:
+                self.respond(.malformedRequest("malformed HTTP request: \(error)"), version: .http1_1, keepAlive: false, context: context)
+            case .forwarding(let exchange) where !exchange.responseStarted:
+                exchange.transfer.cancel()
+                self.respond(
+                    .malformedRequest("malformed HTTP request: \(error)"),
+                    version: exchange.version,
+                    keepAlive: false,
+                    context: context
+                )
+            case .forwarding(let exchange):
+                exchange.transfer.cancel()
+            case .closing:
+                break
+            }
+            self.state = .closing
+            context.close(promise: nil)
+            return
+        }
+        self.logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Request
+
+    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .idle = self.state else { return }
+        context.triggerUserOutboundEvent(ExchangeMilestone.requestHeadReceived, promise: nil)
+        guard head.uri.hasPrefix("/") else {
+            self.fail(
+                with: .malformedRequest("only origin-form request targets are proxied, got \"\(head.uri)\""), version: head.version,
+                context: context)
+            return
+        }
+        let request = HeaderPolicy.upstreamRequest(for: head, clientAddress: context.channel.remoteAddress?.ipAddress)
+        if case .length(let length) = request.body, length > self.maxBodySize {
+            self.fail(with: .bodyTooLarge(limit: self.maxBodySize), version: head.version, context: context)
+            return
+        }
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let transferBox = TransferReference()
+        let transfer = self.client.startTransfer(request) { events in
+            eventLoop.execute {
+                handler.value.handle(events, from: transferBox.transfer)
+            }
+        }
+        transferBox.transfer = transfer
+        self.state = .forwarding(Exchange(transfer: transfer, version: head.version, keepAlive: head.isKeepAlive))
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard case .forwarding(var exchange) = self.state else { return }
+        exchange.requestBytes += buffer.readableBytes
+        if exchange.requestBytes > self.maxBodySize {
+            // Only a chunked body can get here: declared lengths are checked against the head.
+            exchange.transfer.cancel()
+            if exchange.responseStarted {
+                self.state = .closing
+                context.close(promise: nil)
+            } else {
+                self.fail(with: .bodyTooLarge(limit: self.maxBodySize), version: exchange.version, context: context)
+            }
+            return
+        }
+        self.state = .forwarding(exchange)
+        if exchange.transfer.sendBody(buffer) {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+    }
+
+    private func receiveEnd(context: ChannelHandlerContext) {
+        switch self.state {
+        case .forwarding(var exchange):
+            exchange.requestEnded = true
+            exchange.transfer.finishBody()
+            self.state = .forwarding(exchange)
+        case .discardingRequestBody:
+            self.state = .idle
+        case .idle, .closing:
+            break
+        }
+    }
+
+    // MARK: Response
+
+    private func handle(_ events: [UpstreamEvent], from transfer: UpstreamTransfer?) {
+        guard let context = self.context, let transfer, case .forwarding(var exchange) = self.state,
+            exchange.transfer === transfer
+        else {
+            return
+        }
+        var body = PendingBodyWrites(transfer: transfer)
+        defer { body.flush(context: context, handler: self) }
+        for event in events {
+            switch event {
+            case .head(let status, let received):
+                var headers = HeaderPolicy.clientResponseHeaders(received)
+                if exchange.version.major == 1, exchange.version.minor == 0, !headers.contains(name: "content-length") {
+                    exchange.keepAlive = false
+                }
+                if !exchange.keepAlive {
+                    headers.add(name: "connection", value: "close")
+                } else if exchange.version.minor == 0 {
+                    headers.add(name: "connection", value: "keep-alive")
+                }
+                exchange.responseStarted = true
+                let status = HTTPResponseStatus(statusCode: status)
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: status, headers: headers))), promise: nil
+                )
+            case .body(let buffer):
+                body.append(buffer, context: context, handler: self)
+            case .end:
+                body.flush(context: context, handler: self)
+                context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.completeExchange(exchange, keepAlive: exchange.keepAlive, context: context)
+                return
+            case .failure(let failure):
+                body.flush(context: context, handler: self)
+                self.logger.warning(
+                    "upstream exchange failed",
+                    metadata: ["upstream.error.kind": "\(failure.kind.rawValue)", "upstream.error": "\(failure.detail)"]
+                )
+                if exchange.responseStarted {
+                    // The status is already on the wire; a truncated body is all we can signal.
+                    self.state = .closing
+                    context.flush()
+                    context.close(promise: nil)
+                } else {
+                    let keepAlive = exchange.keepAlive && exchange.requestEnded
+                    self.respond(.upstream(failure), version: exchange.version, keepAlive: keepAlive, context: context)
+                    self.completeExchange(exchange, keepAlive: keepAlive, context: context)
+                }
+                return
+            case .requestBodyDrained:
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            }
+        }
+        body.flush(context: context, handler: self)
+        self.state = .forwarding(exchange)
+        context.flush()
+    }
+
+    /// Body buffers of one batch: all but the last are written at once; the last carries the
+    /// promise that acknowledges the batch's bytes to the transfer once the socket has taken them.
+    private struct PendingBodyWrites {
+        let transfer: UpstreamTransfer
+        private var last: ByteBuffer?
+        private var bytes = 0
+
+        init(transfer: UpstreamTransfer) {
+            self.transfer = transfer
+        }
+
+        mutating func append(_ buffer: ByteBuffer, context: ChannelHandlerContext, handler: ProxyHandler) {
+            if let previous = self.last {
+                context.write(handler.wrapOutboundOut(.body(.byteBuffer(previous))), promise: nil)
+            }
+            self.last = buffer
+            self.bytes += buffer.readableBytes
+        }
+
+        mutating func flush(context: ChannelHandlerContext, handler: ProxyHandler) {
+            guard let last = self.last else { return }
+            let count = self.bytes
+            let transfer = self.transfer
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in transfer.acknowledge(bytes: count) }
+            context.write(handler.wrapOutboundOut(.body(.byteBuffer(last))), promise: promise)
+            self.last = nil
+            self.bytes = 0
+        }
+    }
+
+    private func completeExchange(_ exchange: Exchange, keepAlive: Bool, context: ChannelHandlerContext) {
+        context.flush()
+        if !keepAlive {
+            self.state = .closing
+            context.close(promise: nil)
+            return
+        }
+        self.state = exchange.requestEnded ? .idle : .discardingRequestBody
+        if !exchange.requestEnded {
+            exchange.transfer.cancel()
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
+        context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
+    }
+
+    // MARK: Sidecar answers
+
+    /// Answers with the sidecar's own error and closes the connection.
+    private func fail(with error: SidecarError, version: HTTPVersion, context: ChannelHandlerContext) {
+        self.respond(error, version: version, keepAlive: false, context: context)
+        self.state = .closing
+        context.close(promise: nil)
+    }
+
+    private func respond(_ error: SidecarError, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        context.write(self.wrapOutboundOut(.head(error.head(version: version, keepAlive: keepAlive))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(error.body))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
+
+/// Lets the transfer's event callback name the transfer it belongs to, which only exists once
+/// `startTransfer` returns. Written once on the event loop before any event can be delivered there.
+private final class TransferReference: @unchecked Sendable {
+    // @unchecked Sendable: written on the event loop before the first event is executed on that
+    // same loop, and only read there afterwards.
+    var transfer: UpstreamTransfer?
+}

@@ -1,0 +1,39 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+
+/// The data port: client traffic in, the backend's answers out, nothing else reachable.
+public enum ProxyServer {
+    /// Builds the data-port server around an upstream client.
+    public static func make(
+        configuration: ProxyServerConfiguration,
+        client: UpstreamClient,
+        group: any EventLoopGroup,
+        logger: Logger
+    ) -> HTTPServer {
+        let headerTimeout = TimeAmount(configuration.headerTimeout)
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
+        let maxBodySize = configuration.maxBodySize
+        return HTTPServer(
+            name: "data",
+            address: configuration.listen,
+            group: group,
+            gracePeriod: configuration.gracePeriod,
+            logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
+                try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, logger: logger))
+            }
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

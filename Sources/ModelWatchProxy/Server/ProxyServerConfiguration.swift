@@ -1,0 +1,26 @@
+/// How the data port accepts and bounds client traffic.
+public struct ProxyServerConfiguration: Sendable {
+    public var listen: ListenAddress
+    /// Largest request body accepted; larger ones are answered 413 without reaching the backend.
+    public var maxBodySize: Int
+    /// Time from the first byte of a request to the end of its head.
+    public var headerTimeout: Duration
+    /// Time a keep-alive connection may sit between requests.
+    public var idleTimeout: Duration
+    /// Time in-flight requests get to finish after SIGTERM or SIGINT.
+    public var gracePeriod: Duration
+
+    public init(
+        listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080),
+        maxBodySize: Int = 64 << 20,
+        headerTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        gracePeriod: Duration = .seconds(30)
+    ) {
+        self.listen = listen
+        self.maxBodySize = maxBodySize
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.gracePeriod = gracePeriod
+    }
+}

@@ -1,0 +1,77 @@
+public import NIOCore
+public import NIOHTTP1
+
+/// An answer the sidecar gives on its own behalf, never to be confused with the backend's:
+/// a JSON body `{"error": "…"}` and a `modelwatch-error` header naming the cause.
+public struct SidecarError: Sendable, Equatable {
+    public let status: HTTPResponseStatus
+    /// Short machine-readable cause, e.g. `upstream-timeout`.
+    public let cause: String
+    /// A sentence for the person reading the response.
+    public let message: String
+
+    public init(status: HTTPResponseStatus, cause: String, message: String) {
+        self.status = status
+        self.cause = cause
+        self.message = message
+    }
+
+    /// The header that marks a response as the sidecar's own.
+    public static let headerName = "modelwatch-error"
+
+    static func upstream(_ failure: UpstreamFailure) -> SidecarError {
+        SidecarError(
+            status: HTTPResponseStatus(statusCode: failure.responseStatus),
+            cause: "upstream-\(failure.kind.rawValue)",
+            message: failure.description
+        )
+    }
+
+    static func bodyTooLarge(limit: Int) -> SidecarError {
+        SidecarError(
+            status: .payloadTooLarge,
+            cause: "body-too-large",
+            message: "request body exceeds the limit of \(limit) bytes"
+        )
+    }
+
+    static func malformedRequest(_ reason: String) -> SidecarError {
+        SidecarError(status: .badRequest, cause: "malformed-request", message: reason)
+    }
+
+    static let headerTimeout = SidecarError(
+        status: .requestTimeout,
+        cause: "header-timeout",
+        message: "the request head did not arrive in time"
+    )
+
+    /// The JSON body: `{"error":"<message>"}`.
+    public var body: ByteBuffer {
+        ByteBuffer(string: "{\"error\":" + JSONString.quoted(self.message) + "}")
+    }
+
+    /// Response head for this error, closing the connection when asked to.
+    public func head(version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(self.body.readableBytes))
+        headers.add(name: Self.headerName, value: self.cause)
+        if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+        return HTTPResponseHead(version: version, status: self.status, headers: headers)
+    }
+
+    /// The whole response as raw HTTP/1.1 bytes, for handlers that sit below the HTTP codec.
+    func serialized() -> ByteBuffer {
+        let body = self.body
+        var buffer = ByteBuffer()
+        buffer.writeString("HTTP/1.1 \(self.status.code) \(self.status.reasonPhrase)\r\n")
+        for (name, value) in self.head(version: .http1_1, keepAlive: false).headers {
+            buffer.writeString("\(name): \(value)\r\n")
+        }
+        buffer.writeString("\r\n")
+        buffer.writeImmutableBuffer(body)
+        return buffer
+    }
+}

@@ -1,0 +1,213 @@
+import CCurl
+import Logging
+
+/// The loop on the transfer thread: everything that touches libcurl handles lives here.
+final class UpstreamTransferDriver: @unchecked Sendable {
+    // @unchecked Sendable: created on one thread and then used only by the transfer thread,
+    // which it is handed to exactly once when that thread starts.
+
+    private let multi: CurlMulti
+    private let commands: UpstreamCommandQueue
+    private let configuration: UpstreamConfiguration
+    private let logger: Logger
+    private var active: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
+    private var idleHandles: [CurlEasy] = []
+    private var ready: [UpstreamTransfer] = []
+
+    init(multi: CurlMulti, commands: UpstreamCommandQueue, configuration: UpstreamConfiguration, logger: Logger) {
+        self.multi = multi
+        self.commands = commands
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func run() {
+        while true {
+            let (commands, stopping) = self.commands.take()
+            for command in commands {
+                self.apply(command)
+            }
+            if stopping {
+                self.abortAll()
+                self.flushReady()
+                return
+            }
+            self.multi.perform()
+            while let (handle, result) = self.multi.nextCompletion() {
+                self.complete(handle, result: result)
+            }
+            self.flushReady()
+            self.multi.poll(timeoutMilliseconds: 1000)
+        }
+    }
+
+    /// Called by a transfer the first time it has events in this round.
+    func markReady(_ transfer: UpstreamTransfer) {
+        self.ready.append(transfer)
+    }
+
+    private func flushReady() {
+        for transfer in self.ready {
+            transfer.flushEvents()
+        }
+        self.ready.removeAll(keepingCapacity: true)
+    }
+
+    private func apply(_ command: UpstreamCommand) {
+        switch command {
+        case .start(let transfer, let timeout):
+            guard !transfer.isCancelled else { return }
+            self.start(transfer, timeout: timeout)
+        case .resume(let transfer):
+            if let easy = transfer.easy, self.active[easy.handle] != nil {
+                easy.resume()
+            }
+        case .cancel(let transfer):
+            if let easy = transfer.easy, self.active.removeValue(forKey: easy.handle) != nil {
+                self.retire(easy)
+                transfer.easy = nil
+            }
+        }
+    }
+
+    private func start(_ transfer: UpstreamTransfer, timeout: Duration?) {
+        guard let easy = self.idleHandles.popLast() ?? CurlEasy() else {
+            transfer.attach(to: self, easy: nil)
+            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl could not create a handle")))
+            return
+        }
+        transfer.attach(to: self, easy: easy)
+        do {
+            try self.configure(easy, for: transfer, timeout: timeout ?? self.configuration.timeout)
+        } catch {
+            self.logger.error("could not set up an upstream transfer", metadata: ["error": "\(error)"])
+            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "\(error)")))
+            transfer.easy = nil
+            self.retire(easy)
+            return
+        }
+        guard self.multi.add(easy) else {
+            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl refused the transfer")))
+            transfer.easy = nil
+            self.retire(easy)
+            return
+        }
+        self.active[easy.handle] = transfer
+    }
+
+    private func complete(_ handle: UnsafeMutableRawPointer, result: CURLcode) {
+        guard let transfer = self.active.removeValue(forKey: handle), let easy = transfer.easy else { return }
+        if result == CURLE_OK {
+            transfer.emit(.end)
+        } else {
+            transfer.emit(.failure(UpstreamFailure(code: result, detail: easy.errorDetail)))
+        }
+        transfer.easy = nil
+        self.retire(easy)
+    }
+
+    /// Detaches a handle and keeps it for the next transfer.
+    private func retire(_ easy: CurlEasy) {
+        self.multi.remove(easy)
+        easy.reset()
+        if self.idleHandles.count < self.configuration.maxConnections {
+            self.idleHandles.append(easy)
+        }
+    }
+
+    private func abortAll() {
+        for (_, transfer) in self.active {
+            transfer.emit(.failure(UpstreamFailure(kind: .reset, detail: "the sidecar is shutting down")))
+            if let easy = transfer.easy {
+                self.multi.remove(easy)
+            }
+            transfer.easy = nil
+        }
+        self.active.removeAll()
+    }
+
+    private func configure(_ easy: CurlEasy, for transfer: UpstreamTransfer, timeout: Duration?) throws(CurlSetupError) {
+        let request = transfer.request
+        let url = self.configuration.url
+        try easy.set(CURLOPT_URL, url.origin)
+        // The client's target goes out verbatim: libcurl neither re-encodes nor normalises it.
+        try easy.set(CURLOPT_REQUEST_TARGET, url.pathPrefix + request.target)
+        try easy.set(CURLOPT_PATH_AS_IS, true)
+        try easy.set(CURLOPT_NOSIGNAL, true)
+        try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        try easy.set(CURLOPT_TCP_NODELAY, true)
+        try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        try easy.set(CURLOPT_BUFFERSIZE, 64 << 10)
+        try easy.set(CURLOPT_UPLOAD_BUFFERSIZE, 64 << 10)
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, self.configuration.connectTimeout.roundedUpMilliseconds))
+        if let timeout {
+            try easy.set(CURLOPT_TIMEOUT_MS, max(1, timeout.roundedUpMilliseconds))
+        }
+        if let caFile = self.configuration.caFile {
+            try easy.set(CURLOPT_CAINFO, caFile)
+        }
+
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
+        try easy.set(CURLOPT_HEADERDATA, context)
+        try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
+        try easy.set(CURLOPT_WRITEDATA, context)
+
+        switch request.body {
+        case .none:
+            switch request.method {
+            case "GET": try easy.set(CURLOPT_HTTPGET, true)
+            case "HEAD": try easy.set(CURLOPT_NOBODY, true)
+            default: try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+            }
+        case .length, .chunked:
+            try easy.set(CURLOPT_POST, true)
+            if case .length(let length) = request.body {
+                try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: length)
+            } else {
+                try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: -1)
+            }
+            try easy.set(CURLOPT_READFUNCTION, callback: readCallback)
+            try easy.set(CURLOPT_READDATA, context)
+            if request.method != "POST" {
+                try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+            }
+        }
+        try easy.setHeaders(Self.headerList(for: request))
+    }
+
+    /// The client's headers, plus blanks that stop libcurl from adding headers of its own.
+    private static func headerList(for request: UpstreamRequest) -> CurlHeaderList {
+        let list = CurlHeaderList()
+        var sawAccept = false
+        var sawContentType = false
+        for (name, value) in request.headers {
+            // "Name;" is libcurl's spelling of a header with an empty value; "Name:" would delete it.
+            list.append(value.isEmpty ? name + ";" : name + ": " + value)
+            if !sawAccept, name.utf8.count == 6, name.lowercased() == "accept" { sawAccept = true }
+            if !sawContentType, name.utf8.count == 12, name.lowercased() == "content-type" { sawContentType = true }
+        }
+        if !sawAccept { list.append("Accept:") }
+        if !sawContentType { list.append("Content-Type:") }
+        list.append("Expect:")
+        return list
+    }
+}
+
+private func transfer(_ context: UnsafeMutableRawPointer?) -> UpstreamTransfer {
+    Unmanaged<UpstreamTransfer>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private let headerCallback: mw_curl_data_callback = { buffer, size, count, context in
+    let length = size * count
+    transfer(context).receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
+    return length
+}
+
+private let writeCallback: mw_curl_data_callback = { buffer, size, count, context in
+    transfer(context).receiveBody(UnsafeRawBufferPointer(start: buffer, count: size * count))
+}
+
+private let readCallback: mw_curl_data_callback = { buffer, size, count, context in
+    transfer(context).supplyBody(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+}
