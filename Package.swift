@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "ModelWatchProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: sharedSwiftSettings

@@ -1,0 +1,182 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The real `modelwatch` binary, started with a configuration file written for one test.
+final class ModelWatchProcess: @unchecked Sendable {
+    // @unchecked Sendable: `Process` is used from one test at a time; its methods are thread-safe.
+
+    let dataPort: Int
+    let adminPort: Int
+    let configurationPath: String
+    private let process: Process
+    private let logPath: String
+
+    /// The built executable: `MODELWATCH_BINARY`, or the one next to the test bundle.
+    static var binary: String {
+        if let configured = ProcessInfo.processInfo.environment["MODELWATCH_BINARY"] {
+            return configured
+        }
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundleDirectory.appendingPathComponent("modelwatch").path
+    }
+
+    private init(process: Process, dataPort: Int, adminPort: Int, configurationPath: String, logPath: String) {
+        self.process = process
+        self.dataPort = dataPort
+        self.adminPort = adminPort
+        self.configurationPath = configurationPath
+        self.logPath = logPath
+    }
+
+    deinit {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+        }
+    }
+
+    /// Starts the sidecar in front of `upstream` and waits until its admin port answers.
+    /// - Parameters:
+    ///   - server: extra keys for the `server:` section.
+    ///   - upstreamSettings: extra keys for the `upstream:` section.
+    static func start(
+        upstream: String,
+        server: [String: String] = [:],
+        upstreamSettings: [String: String] = [:]
+    ) async throws -> ModelWatchProcess {
+        let dataPort = try await freePort()
+        let adminPort = try await freePort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var yaml = "server:\n  listen: 127.0.0.1:\(dataPort)\n"
+        for (key, value) in server.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
+        yaml += "admin:\n  listen: 127.0.0.1:\(adminPort)\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
+        for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
+        let configurationPath = directory.appendingPathComponent("modelwatch.yaml").path
+        try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+        let logPath = directory.appendingPathComponent("modelwatch.log").path
+        let process = try Self.launch(["serve", "--config", configurationPath, "--log-level", "debug"], logPath: logPath)
+        let sidecar = ModelWatchProcess(
+            process: process, dataPort: dataPort, adminPort: adminPort, configurationPath: configurationPath, logPath: logPath)
+        try await sidecar.waitUntilHealthy()
+        return sidecar
+    }
+
+    /// Runs `modelwatch` with arguments to completion.
+    /// - Returns: its exit status and everything it printed.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-run-\(UUID().uuidString).log").path
+        let process = try Self.launch(arguments, logPath: logPath)
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+    }
+
+    private static func launch(_ arguments: [String], logPath: String) throws -> Process {
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    /// What the sidecar logged so far.
+    var log: String {
+        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+    }
+
+    var isRunning: Bool { self.process.isRunning }
+
+    func signal(_ signal: Int32) {
+        kill(self.process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit.
+    /// - Returns: its exit status, or `nil` if it is still running after `timeout`.
+    func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.terminationStatus
+    }
+
+    /// Stops the sidecar with SIGTERM and waits for it.
+    func stop() async {
+        guard self.process.isRunning else { return }
+        self.signal(SIGTERM)
+        if await self.waitForExit() == nil {
+            self.signal(SIGKILL)
+        }
+    }
+
+    private func waitUntilHealthy() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            guard self.process.isRunning else {
+                throw TestFailure("modelwatch exited with \(self.process.terminationStatus) at start:\n\(self.log)")
+            }
+            if let response = try? await TestClient.send(port: self.adminPort, path: "/healthz"), response.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("modelwatch did not become healthy:\n\(self.log)")
+    }
+
+    /// Waits until `/readyz` reports the expected verdict.
+    func waitForReadiness(_ ready: Bool, timeout: Duration = .seconds(10)) async throws -> TestResponse {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let response = try await TestClient.send(port: self.adminPort, path: "/readyz")
+            if (response.status == 200) == ready || ContinuousClock.now >= deadline {
+                return response
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+/// An ephemeral loopback port that was free a moment ago.
+func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0)
+        .get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
+
+/// Runs `body` with a fresh backend and a sidecar in front of it, and stops both afterwards.
+func withSidecar<Result>(
+    server: [String: String] = [:],
+    upstreamSettings: [String: String] = [:],
+    _ body: (TestBackend, ModelWatchProcess) async throws -> Result
+) async throws -> Result {
+    let backend = try await TestBackend.start()
+    let sidecar: ModelWatchProcess
+    do {
+        sidecar = try await ModelWatchProcess.start(
+            upstream: "http://127.0.0.1:\(backend.port)",
+            server: server,
+            upstreamSettings: upstreamSettings
+        )
+    } catch {
+        await backend.shutdown()
+        throw error
+    }
+    do {
+        let result = try await body(backend, sidecar)
+        await sidecar.stop()
+        await backend.shutdown()
+        return result
+    } catch {
+        await sidecar.stop()
+        await backend.shutdown()
+        throw error
+    }
+}

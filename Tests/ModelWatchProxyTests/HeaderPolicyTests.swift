@@ -1,0 +1,66 @@
+import NIOHTTP1
+import Testing
+
+@testable import ModelWatchProxy
+
+@Suite("Header policy")
+struct HeaderPolicyTests {
+    @Test("hop-by-hop request headers and those named by Connection are dropped; the rest keep order and repeats")
+    func requestHeaders() {
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .POST,
+            uri: "/v2/models/iris/infer?x=1",
+            headers: HTTPHeaders([
+                ("Host", "sidecar:8080"), ("Connection", "keep-alive, X-Secret"), ("Keep-Alive", "timeout=5"),
+                ("X-Secret", "hop"), ("TE", "trailers"), ("Upgrade", "h2c"), ("Proxy-Connection", "keep-alive"),
+                ("Content-Length", "12"), ("Expect", "100-continue"), ("Accept", "a"), ("Accept", "b"),
+                ("X-Request-Id", "42"),
+            ])
+        )
+        let request = HeaderPolicy.upstreamRequest(for: head, clientAddress: "10.0.0.7")
+        #expect(request.method == "POST")
+        #expect(request.target == "/v2/models/iris/infer?x=1")
+        #expect(request.body == UpstreamRequest.Body.length(12))
+        let names = request.headers.map(\.name)
+        #expect(names == ["Accept", "Accept", "X-Request-Id", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"])
+        #expect(request.headers.map(\.value) == ["a", "b", "42", "10.0.0.7", "http", "sidecar:8080"])
+    }
+
+    @Test("an existing X-Forwarded-For chain is extended; existing proto and host are kept")
+    func forwardedChain() {
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/",
+            headers: HTTPHeaders([
+                ("X-Forwarded-For", "1.1.1.1"), ("X-Forwarded-For", "2.2.2.2"), ("X-Forwarded-Proto", "https"),
+                ("X-Forwarded-Host", "api.example"),
+            ])
+        )
+        let request = HeaderPolicy.upstreamRequest(for: head, clientAddress: "3.3.3.3")
+        #expect(request.body == UpstreamRequest.Body.none)
+        let forwarded = request.headers.filter { $0.name == "X-Forwarded-For" }.map(\.value)
+        #expect(forwarded == ["1.1.1.1, 2.2.2.2, 3.3.3.3"])
+        #expect(request.headers.filter { $0.name == "X-Forwarded-Proto" }.map(\.value) == ["https"])
+        #expect(request.headers.filter { $0.name == "X-Forwarded-Host" }.map(\.value) == ["api.example"])
+    }
+
+    @Test("a chunked request body is recognised")
+    func chunked() {
+        let head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: "/x", headers: HTTPHeaders([("Transfer-Encoding", "chunked")]))
+        let request = HeaderPolicy.upstreamRequest(for: head, clientAddress: nil)
+        #expect(request.body == UpstreamRequest.Body.chunked)
+        #expect(!request.headers.contains { $0.name.lowercased() == "transfer-encoding" })
+    }
+
+    @Test("response hop-by-hop headers are dropped; Content-Length and repeated Set-Cookie are kept")
+    func responseHeaders() {
+        let headers = HeaderPolicy.clientResponseHeaders([
+            ("Content-Length", "5"), ("Connection", "X-Internal"), ("X-Internal", "1"), ("Transfer-Encoding", "chunked"),
+            ("Keep-Alive", "timeout=5"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+        ])
+        #expect(headers.map(\.name) == ["Content-Length", "Set-Cookie", "Set-Cookie"])
+        #expect(headers["set-cookie"] == ["a=1", "b=2"])
+    }
+}

@@ -1,0 +1,56 @@
+import Testing
+
+@testable import ModelWatchProxy
+
+@Suite("Response head parser")
+struct ResponseHeadParserTests {
+    private func feed(_ lines: [String]) -> [ResponseHeadParser.Head] {
+        var parser = ResponseHeadParser()
+        var heads: [ResponseHeadParser.Head] = []
+        for line in lines {
+            var bytes = Array(line.utf8)
+            if let head = bytes.withUnsafeMutableBytes({ parser.consume(UnsafeRawBufferPointer($0)) }) {
+                heads.append(head)
+            }
+            bytes.removeAll()
+        }
+        return heads
+    }
+
+    @Test("a final head keeps header order, repeats and values")
+    func finalHead() {
+        let heads = self.feed([
+            "HTTP/1.1 201 Created\r\n", "Content-Type: application/json\r\n", "Set-Cookie: a=1\r\n",
+            "Set-Cookie: b=2\r\n", "X-Empty:\r\n", "X-Spaced:   padded value  \r\n", "\r\n",
+        ])
+        #expect(heads.count == 1)
+        #expect(heads.first?.status == 201)
+        let headers = heads.first?.headers ?? []
+        #expect(headers.map(\.name) == ["Content-Type", "Set-Cookie", "Set-Cookie", "X-Empty", "X-Spaced"])
+        #expect(headers.map(\.value) == ["application/json", "a=1", "b=2", "", "padded value"])
+    }
+
+    @Test("interim 1xx heads are skipped and the final head is reported once")
+    func interimHeads() {
+        let heads = self.feed([
+            "HTTP/1.1 100 Continue\r\n", "\r\n", "HTTP/1.1 103 Early Hints\r\n", "Link: </a.css>\r\n", "\r\n",
+            "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n", "\r\n",
+        ])
+        #expect(heads.count == 1)
+        #expect(heads.first?.status == 200)
+        #expect(heads.first?.headers.map(\.name) == ["Content-Length"])
+    }
+
+    @Test("trailers after a chunked body are not reported as a second head")
+    func trailersIgnored() {
+        let heads = self.feed(["HTTP/1.1 200 OK\r\n", "\r\n", "X-Checksum: abc\r\n", "\r\n"])
+        #expect(heads.count == 1)
+        #expect(heads.first?.headers.isEmpty == true)
+    }
+
+    @Test("obsolete line folding joins the continuation to the previous value")
+    func folding() {
+        let heads = self.feed(["HTTP/1.1 200 OK\r\n", "X-Long: first\r\n", "   second\r\n", "\r\n"])
+        #expect(heads.first?.headers.first?.value == "first second")
+    }
+}

@@ -1,0 +1,139 @@
+import ModelWatchProxy
+import Testing
+
+@testable import ModelWatch
+
+@Suite("Configuration loader")
+struct ConfigurationLoaderTests {
+    @Test("a complete file sets every key")
+    func completeFile() throws {
+        let yaml = """
+            server:
+              listen: 0.0.0.0:9000
+              max_body_size: 10MiB
+              header_timeout: 2s
+              idle_timeout: 90s
+              grace_period: 500ms
+            admin:
+              listen: 127.0.0.1:9999
+            upstream:
+              url: https://model.internal:8443/serving
+              connect_timeout: 1.5s
+              timeout: 2m
+              max_connections: 16
+              ca_file: /etc/ssl/ca.pem
+              readiness_path: /v1/models/iris
+              readiness_interval: 10s
+              readiness_timeout: 1s
+            """
+        let configuration = try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        #expect(configuration.server.listen == ListenAddress(host: "0.0.0.0", port: 9000))
+        #expect(configuration.server.maxBodySize == 10 << 20)
+        #expect(configuration.server.headerTimeout == .seconds(2))
+        #expect(configuration.server.idleTimeout == .seconds(90))
+        #expect(configuration.server.gracePeriod == .milliseconds(500))
+        #expect(configuration.admin.listen == ListenAddress(host: "127.0.0.1", port: 9999))
+        #expect(configuration.upstream.url.origin == "https://model.internal:8443")
+        #expect(configuration.upstream.url.pathPrefix == "/serving")
+        #expect(configuration.upstream.connectTimeout == .milliseconds(1500))
+        #expect(configuration.upstream.timeout == .seconds(120))
+        #expect(configuration.upstream.maxConnections == 16)
+        #expect(configuration.upstream.caFile == "/etc/ssl/ca.pem")
+        #expect(configuration.readiness.target == .path("/v1/models/iris"))
+        #expect(configuration.readiness.interval == .seconds(10))
+        #expect(configuration.readiness.timeout == .seconds(1))
+    }
+
+    @Test("defaults apply when only the upstream is given, and the admin port stays on loopback")
+    func defaults() throws {
+        let configuration = try ConfigurationLoader.load(path: nil, overrides: ConfigurationOverrides(upstream: "http://127.0.0.1:8501"))
+        #expect(configuration.server.listen == ListenAddress(host: "0.0.0.0", port: 8080))
+        #expect(configuration.admin.listen == ListenAddress(host: "127.0.0.1", port: 9464))
+        #expect(configuration.server.maxBodySize == 64 << 20)
+        #expect(configuration.upstream.timeout == .seconds(60))
+        #expect(configuration.upstream.connectTimeout == .seconds(5))
+        #expect(configuration.readiness.target == .automatic)
+    }
+
+    @Test("command-line flags override the file")
+    func overrides() throws {
+        let yaml = "server:\n  listen: 0.0.0.0:9000\nupstream:\n  url: http://a:1\n"
+        let configuration = try ConfigurationLoader.load(
+            path: "m.yaml",
+            contents: yaml,
+            overrides: ConfigurationOverrides(listen: "127.0.0.1:7000", adminListen: ":7001", upstream: "http://b:2")
+        )
+        #expect(configuration.server.listen == ListenAddress(host: "127.0.0.1", port: 7000))
+        #expect(configuration.admin.listen == ListenAddress(host: "0.0.0.0", port: 7001))
+        #expect(configuration.upstream.url.origin == "http://b:2")
+    }
+
+    @Test("upstream.timeout 0 switches the total timeout off")
+    func noTimeout() throws {
+        let configuration = try ConfigurationLoader.load(path: "m.yaml", contents: "upstream:\n  url: http://a:1\n  timeout: 0\n")
+        #expect(configuration.upstream.timeout == nil)
+    }
+
+    @Test(
+        "a bad value names the file, line and key",
+        arguments: [
+            ("upstream:\n  url: http://a:1\n  timeout: soon\n", 3, "upstream.timeout"),
+            ("upstream:\n  url: ftp://a\n", 2, "upstream.url"),
+            ("server:\n  listen: 0.0.0.0:8080\n  max_body_size: lots\nupstream:\n  url: http://a:1\n", 3, "server.max_body_size"),
+            ("upstream:\n  url: http://a:1\n  max_connections: 0\n", 3, "upstream.max_connections"),
+            ("upstream:\n  url: http://a:1\n  conect_timeout: 5s\n", 3, "upstream.conect_timeout"),
+            ("upstream:\n  url: http://a:1\nservr:\n  listen: :1\n", 3, "servr"),
+            ("admin:\n  listen: localhost\nupstream:\n  url: http://a:1\n", 2, "admin.listen"),
+            ("upstream:\n  url: http://a:1\n  readiness_path: health\n", 3, "upstream.readiness_path"),
+            ("server:\n  header_timeout: 0\nupstream:\n  url: http://a:1\n", 2, "server.header_timeout"),
+            ("upstream: [1, 2]\n", 1, "upstream"),
+        ]
+    )
+    func badValue(yaml: String, line: Int, key: String) {
+        #expect {
+            try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.source == "modelwatch.yaml" && error.line == line && error.key == key
+        }
+    }
+
+    @Test("broken YAML is reported with its line")
+    func brokenYAML() {
+        #expect {
+            try ConfigurationLoader.load(path: "modelwatch.yaml", contents: "upstream:\n  url: http://a:1\n  timeout: [5s\n")
+        } throws: { error in
+            (error as? ConfigurationError)?.line != nil && "\(error)".contains("not valid YAML")
+        }
+    }
+
+    @Test("a key given twice is refused")
+    func duplicateKey() {
+        #expect {
+            try ConfigurationLoader.load(path: "modelwatch.yaml", contents: "upstream:\n  url: http://a:1\n  url: http://b:1\n")
+        } throws: { error in
+            "\(error)".contains("modelwatch.yaml") && "\(error)".contains("url")
+        }
+    }
+
+    @Test("a missing upstream is an error that says how to give one")
+    func missingUpstream() {
+        #expect {
+            try ConfigurationLoader.load(path: "modelwatch.yaml", contents: "server:\n  listen: :8080\n")
+        } throws: { error in
+            "\(error)".contains("--upstream") && (error as? ConfigurationError)?.key == "upstream.url"
+        }
+    }
+
+    @Test(
+        "durations and sizes accept the documented spellings",
+        arguments: [("250ms", 250), ("5s", 5000), ("1.5m", 90000), ("2h", 7_200_000)])
+    func durations(text: String, milliseconds: Int) {
+        #expect(ValueSyntax.duration(text) == .milliseconds(milliseconds))
+    }
+
+    @Test("sizes", arguments: [("1024", 1024), ("512KiB", 524_288), ("64MiB", 67_108_864), ("1GiB", 1 << 30), ("10MB", 10_000_000)])
+    func sizes(text: String, bytes: Int) {
+        #expect(ValueSyntax.byteSize(text) == bytes)
+    }
+}
