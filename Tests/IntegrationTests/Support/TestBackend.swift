@@ -31,11 +31,11 @@ final class TestBackend: Sendable {
         self.serverChannel = serverChannel
     }
 
-    /// Binds a fresh backend on an ephemeral loopback port and starts serving.
-    static func start() async throws -> TestBackend {
+    /// Binds a fresh backend on loopback (an ephemeral port unless one is given) and starts serving.
+    static func start(port: Int = 0) async throws -> TestBackend {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
+            .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try Connection(wrappingChannelSynchronously: channel)

@@ -46,6 +46,9 @@ enum TestClient {
         let connection = try await self.connect(port: port)
         return try await connection.executeThenClose { inbound, outbound in
             var headers = headers
+            if !headers.contains(name: "host") {
+                headers.add(name: "host", value: "127.0.0.1:\(port)")
+            }
             if let body, !chunked, !headers.contains(name: "content-length") {
                 headers.add(name: "content-length", value: "\(body.readableBytes)")
             }

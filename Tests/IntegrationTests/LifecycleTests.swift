@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Start-up, health, readiness and graceful shutdown of the real process.
+@Suite("Lifecycle", .timeLimit(.minutes(2)))
+struct LifecycleTests {
+    @Test("SIGTERM stops accepting, lets in-flight requests finish, then exits 0")
+    func gracefulShutdown() async throws {
+        let backend = try await TestBackend.start()
+        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(backend.port)", server: ["grace_period": "10s"])
+        async let first = TestClient.send(port: sidecar.dataPort, path: "/gated")
+        async let second = TestClient.send(port: sidecar.dataPort, method: .POST, path: "/gated", body: ByteBuffer(string: "x"))
+        try await backend.waitForRequests(2)
+
+        sidecar.signal(SIGTERM)
+        // New connections are refused once the listener is closed.
+        let deadline = ContinuousClock.now + .seconds(5)
+        var refused = false
+        while !refused && ContinuousClock.now < deadline {
+            do {
+                _ = try await TestClient.send(port: sidecar.dataPort, path: "/bytes/1")
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                refused = true
+            }
+        }
+        #expect(refused)
+        #expect(sidecar.isRunning, "in-flight requests must hold the process open")
+
+        backend.gate.open()
+        let answers = try await [first, second]
+        #expect(answers.map(\.status) == [200, 200])
+        #expect(answers.map(\.text) == ["released", "released"])
+        #expect(await sidecar.waitForExit() == 0)
+        await backend.shutdown()
+    }
+
+    @Test("requests still running when the grace period ends are cut off and the process exits 0")
+    func gracePeriodExpires() async throws {
+        try await withSidecar(server: ["grace_period": "500ms"]) { backend, sidecar in
+            let stuck = Task { try await TestClient.send(port: sidecar.dataPort, path: "/hang") }
+            try await backend.waitForRequests(1)
+            sidecar.signal(SIGTERM)
+            #expect(await sidecar.waitForExit(timeout: .seconds(10)) == 0)
+            await #expect(throws: (any Error).self) { try await stuck.value }
+        }
+    }
+
+    @Test("/healthz answers on the admin port; the data port forwards the same path to the backend")
+    func adminPortIsSeparate() async throws {
+        try await withSidecar { backend, sidecar in
+            let health = try await TestClient.send(port: sidecar.adminPort, path: "/healthz")
+            #expect(health.status == 200)
+            #expect(health.text == #"{"status":"ok"}"#)
+            let forwarded = try await TestClient.send(port: sidecar.dataPort, path: "/healthz")
+            #expect(forwarded.head.headers["x-echo-method"] == ["GET"])
+            #expect(backend.requests.map(\.head.uri) == ["/healthz"])
+            let missing = try await TestClient.send(port: sidecar.adminPort, path: "/nothing-here")
+            #expect(missing.status == 404)
+        }
+    }
+
+    @Test("/readyz is ready once an Open Inference Protocol backend answers its health endpoint")
+    func readiness() async throws {
+        try await withSidecar { _, sidecar in
+            let ready = try await sidecar.waitForReadiness(true)
+            #expect(ready.status == 200)
+            #expect(ready.text.contains("/v2/health/ready answered 200"))
+        }
+    }
+
+    @Test("a configured readiness path that fails keeps /readyz at 503")
+    func readinessPath() async throws {
+        try await withSidecar(upstreamSettings: ["readiness_path": "/status/503"]) { _, sidecar in
+            try await Task.sleep(for: .milliseconds(500))
+            let response = try await sidecar.waitForReadiness(false)
+            #expect(response.status == 503)
+            #expect(response.text.contains("answered 503"))
+        }
+    }
+
+    @Test("a bad configuration file stops start-up with the file, line and key")
+    func badConfiguration() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
+        try "upstream:\n  url: http://127.0.0.1:1\n  timeout: eventually\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try ModelWatchProcess.run(["serve", "--config", path])
+        #expect(status != 0)
+        #expect(output.contains("\(path):3: upstream.timeout"))
+
+        let (checkStatus, checkOutput) = try ModelWatchProcess.run(["check", "--config", path])
+        #expect(checkStatus != 0)
+        #expect(checkOutput.contains("upstream.timeout"))
+    }
+
+    @Test("modelwatch check accepts a good configuration")
+    func checkGoodConfiguration() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("good-\(UUID().uuidString).yaml").path
+        try "upstream:\n  url: http://127.0.0.1:8501\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, output) = try ModelWatchProcess.run(["check", "--config", path])
+        #expect(status == 0)
+        #expect(output.contains("configuration ok"))
+    }
+
+    @Test("a data port that is already taken stops start-up with a clear error")
+    func portInUse() async throws {
+        try await withSidecar { backend, sidecar in
+            let (status, output) = try ModelWatchProcess.run([
+                "serve", "--upstream", "http://127.0.0.1:\(backend.port)", "--listen", "127.0.0.1:\(sidecar.dataPort)",
+                "--admin-listen", "127.0.0.1:0",
+            ])
+            #expect(status != 0)
+            #expect(output.contains("could not listen on 127.0.0.1:\(sidecar.dataPort)"))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The sidecar in front of a real model server: MLServer speaking the Open Inference Protocol v2.
+@Suite("MLServer behind the sidecar", .serialized, .timeLimit(.minutes(5)))
+struct MLServerTests {
+    /// Requests a client of MLServer sends, good and bad; `id` is fixed so answers are reproducible.
+    static let exchanges: [(method: HTTPMethod, path: String, body: String?)] = [
+        (.GET, "/v2/health/live", nil),
+        (.GET, "/v2/models/iris", nil),
+        (.GET, "/v2/models/iris/versions/v1/ready", nil),
+        (
+            .POST, "/v2/models/iris/infer",
+            #"{"id":"one","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}"#
+        ),
+        (
+            .POST, "/v2/models/iris/versions/v1/infer",
+            #"{"id":"batch","inputs":[{"name":"input-0","shape":[3,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2,6.2,3.4,5.4,2.3,5.9,3.0,4.2,1.5]}]}"#
+        ),
+        (.POST, "/v2/models/iris/infer", #"{"id":"shape","inputs":[{"name":"input-0","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}"#),
+        (.POST, "/v2/models/iris/infer", #"{"id":"broken","inputs":[{"name":"#),
+        (.POST, "/v2/models/no-such-model/infer", #"{"id":"missing","inputs":[]}"#),
+    ]
+
+    @Test("every answer through the sidecar is identical to MLServer's own, successes and errors alike")
+    func identicalAnswers() async throws {
+        let mlserver = try await MLServerProcess.start()
+        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(mlserver.httpPort)")
+        defer {
+            Task {
+                await sidecar.stop()
+                await mlserver.stop()
+            }
+        }
+
+        let readiness = try await sidecar.waitForReadiness(true)
+        #expect(readiness.text.contains("GET /v2/health/ready answered 200"))
+
+        var statuses: [Int] = []
+        for exchange in Self.exchanges {
+            let headers: HTTPHeaders = exchange.body == nil ? [:] : ["content-type": "application/json"]
+            let body = exchange.body.map { ByteBuffer(string: $0) }
+            let direct = try await TestClient.send(
+                port: mlserver.httpPort, method: exchange.method, path: exchange.path, headers: headers, body: body)
+            let proxied = try await TestClient.send(
+                port: sidecar.dataPort, method: exchange.method, path: exchange.path, headers: headers, body: body)
+            #expect(proxied.status == direct.status, "\(exchange.path)")
+            #expect(proxied.body == direct.body, "\(exchange.path): \(proxied.text) vs \(direct.text)")
+            #expect(proxied.head.headers["content-type"] == direct.head.headers["content-type"])
+            #expect(proxied.head.headers[SidecarHeader.error].isEmpty)
+            statuses.append(proxied.status)
+        }
+        // The corpus really exercises both paths: predictions and MLServer's own errors.
+        #expect(statuses.contains(200))
+        #expect(statuses.contains { $0 >= 400 })
+        let prediction = try await TestClient.send(
+            port: sidecar.dataPort,
+            method: .POST,
+            path: "/v2/models/iris/infer",
+            headers: ["content-type": "application/json"],
+            body: ByteBuffer(string: Self.exchanges[4].body!)
+        )
+        #expect(prediction.text.contains(#""data":[0,2,1]"#))
+    }
+
+    @Test("MLServer killed with SIGKILL: the sidecar answers 502 and /readyz turns 503")
+    func backendKilled() async throws {
+        let mlserver = try await MLServerProcess.start()
+        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(mlserver.httpPort)")
+        defer { Task { await sidecar.stop() } }
+        _ = try await sidecar.waitForReadiness(true)
+
+        await mlserver.killHard()
+        let response = try await TestClient.send(
+            port: sidecar.dataPort,
+            method: .POST,
+            path: "/v2/models/iris/infer",
+            headers: ["content-type": "application/json"],
+            body: ByteBuffer(string: Self.exchanges[3].body!)
+        )
+        #expect(response.status == 502)
+        #expect(response.head.headers[SidecarHeader.error] == ["upstream-connect"])
+        let readiness = try await sidecar.waitForReadiness(false)
+        #expect(readiness.status == 503)
+        #expect(sidecar.isRunning)
+    }
+}

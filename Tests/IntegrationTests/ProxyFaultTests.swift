@@ -1,0 +1,174 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Dead, slow and misbehaving backends and clients: the sidecar answers with its own clear errors
+/// and keeps serving.
+@Suite("Proxy faults", .timeLimit(.minutes(2)))
+struct ProxyFaultTests {
+    private func expectSidecarError(_ response: TestResponse, status: Int, cause: String) {
+        #expect(response.status == status)
+        #expect(response.head.headers[SidecarHeader.error] == [cause])
+        #expect(response.head.headers["content-type"] == ["application/json"])
+        #expect(response.text.hasPrefix("{\"error\":\""))
+    }
+
+    @Test("a backend that refuses connections gives 502 upstream-connect, and /readyz says not ready")
+    func connectionRefused() async throws {
+        let port = try await freePort()
+        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(port)")
+        defer { Task { await sidecar.stop() } }
+        let response = try await TestClient.send(
+            port: sidecar.dataPort, method: .POST, path: "/v2/models/m/infer", body: ByteBuffer(string: "{}"))
+        self.expectSidecarError(response, status: 502, cause: "upstream-connect")
+        let readiness = try await sidecar.waitForReadiness(false)
+        #expect(readiness.status == 503)
+        #expect(readiness.text.contains("not ready"))
+
+        // When the backend comes up, readiness and traffic recover without a restart.
+        let backend = try await TestBackend.start(port: port)
+        let ready = try await sidecar.waitForReadiness(true)
+        #expect(ready.status == 200)
+        let recovered = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "back"))
+        #expect(recovered.text == "back")
+        await backend.shutdown()
+        await sidecar.stop()
+    }
+
+    @Test("a backend slower than upstream.timeout gives 504 upstream-timeout")
+    func upstreamTimeout() async throws {
+        try await withSidecar(upstreamSettings: ["timeout": "300ms"]) { _, sidecar in
+            let started = ContinuousClock.now
+            let response = try await TestClient.send(port: sidecar.dataPort, path: "/hang")
+            self.expectSidecarError(response, status: 504, cause: "upstream-timeout")
+            #expect(ContinuousClock.now - started < .seconds(10))
+            // The same client connection policy still works for the next request.
+            let next = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "fine"))
+            #expect(next.text == "fine")
+        }
+    }
+
+    @Test("a body over server.max_body_size gives 413 and never reaches the backend, declared or chunked")
+    func bodyTooLarge() async throws {
+        try await withSidecar(server: ["max_body_size": "1KiB"]) { backend, sidecar in
+            let big = TestBackend.pattern(4096)
+            let declared = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: big)
+            self.expectSidecarError(declared, status: 413, cause: "body-too-large")
+            #expect(backend.requests.isEmpty)
+
+            let chunked = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: big, chunked: true)
+            self.expectSidecarError(chunked, status: 413, cause: "body-too-large")
+
+            let small = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: TestBackend.pattern(1024))
+            #expect(small.status == 200)
+            #expect(small.body == TestBackend.pattern(1024))
+        }
+    }
+
+    @Test("a backend that dies mid-response cuts the client's response short; the sidecar keeps serving")
+    func backendDiesMidResponse() async throws {
+        try await withSidecar { _, sidecar in
+            do {
+                let response = try await TestClient.send(port: sidecar.dataPort, path: "/truncate")
+                Issue.record("expected a truncated response, got a complete one of \(response.body.readableBytes) bytes")
+            } catch let incomplete as IncompleteResponse {
+                #expect(incomplete.head?.status == .ok)
+                #expect(incomplete.bodyBytes <= 1000)
+            }
+            let next = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "alive"))
+            #expect(next.text == "alive")
+            #expect(sidecar.isRunning)
+        }
+    }
+
+    @Test("a backend that goes away before answering gives the sidecar's 502, not a hang or a crash")
+    func backendGoesAway() async throws {
+        let backend = try await TestBackend.start()
+        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(backend.port)")
+        async let response = TestClient.send(port: sidecar.dataPort, path: "/hang")
+        try await backend.waitForRequests(1)
+        await backend.shutdown()
+        let answer = try await response
+        #expect(answer.status == 502)
+        // The dropped connection is a reset; libcurl then retries once on a new connection, which
+        // the closed listener refuses, so either cause names what happened.
+        let cause = answer.head.headers.first(name: SidecarHeader.error)
+        #expect(cause == "upstream-reset" || cause == "upstream-connect")
+        #expect(sidecar.isRunning)
+        await sidecar.stop()
+    }
+
+    @Test(
+        "malformed HTTP gets a JSON 400 from the sidecar and the connection is closed",
+        arguments: [
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
+            "NOT-HTTP\r\n\r\n",
+            "GET / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ]
+    )
+    func malformedRequest(request: String) async throws {
+        try await withSidecar { backend, sidecar in
+            let reply = try await TestClient.raw(port: sidecar.dataPort, request)
+            #expect(reply.hasPrefix("HTTP/1.1 400"))
+            #expect(reply.lowercased().contains("modelwatch-error: malformed-request"))
+            #expect(reply.contains("{\"error\":"))
+            #expect(backend.requests.isEmpty)
+            let next = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "ok"))
+            #expect(next.text == "ok")
+        }
+    }
+
+    @Test("an absolute-form target is refused with 400 rather than forwarded")
+    func absoluteForm() async throws {
+        try await withSidecar { backend, sidecar in
+            let reply = try await TestClient.raw(
+                port: sidecar.dataPort, "GET http://elsewhere.example/ HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n")
+            #expect(reply.hasPrefix("HTTP/1.1 400"))
+            #expect(backend.requests.isEmpty)
+        }
+    }
+
+    @Test("a client that never finishes its request head gets 408 after server.header_timeout")
+    func headerTimeout() async throws {
+        try await withSidecar(server: ["header_timeout": "300ms", "idle_timeout": "30s"]) { backend, sidecar in
+            let started = ContinuousClock.now
+            let reply = try await TestClient.raw(port: sidecar.dataPort, "GET /slow HTTP/1.1\r\nHost: x\r\nX-Partial: ")
+            #expect(reply.hasPrefix("HTTP/1.1 408"))
+            #expect(reply.lowercased().contains("modelwatch-error: header-timeout"))
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(backend.requests.isEmpty)
+        }
+    }
+
+    @Test("an idle keep-alive connection is closed after server.idle_timeout")
+    func idleTimeout() async throws {
+        try await withSidecar(server: ["idle_timeout": "300ms"]) { _, sidecar in
+            let reply = try await TestClient.raw(port: sidecar.dataPort, "", timeout: .seconds(10))
+            #expect(reply.isEmpty)
+        }
+    }
+
+    @Test("clients that disconnect mid-upload or mid-download do not disturb the sidecar")
+    func clientDisconnects() async throws {
+        try await withSidecar { _, sidecar in
+            // Declares 1 MiB, sends a little, hangs up.
+            _ = try? await TestClient.raw(
+                port: sidecar.dataPort,
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\npartial",
+                timeout: .milliseconds(300)
+            )
+            // Starts a large download and hangs up after the head.
+            let connection = try await TestClient.connect(port: sidecar.dataPort)
+            try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/bytes/\(8 << 20)")))
+                try await outbound.write(.end(nil))
+                var parts = inbound.makeAsyncIterator()
+                _ = try await parts.next()
+            }
+            let next = try await TestClient.send(port: sidecar.dataPort, path: "/bytes/1000")
+            #expect(next.body == TestBackend.pattern(1000))
+            #expect(sidecar.isRunning)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A real MLServer (installed from PyPI into the repository's `.venv` by `.ci/setup.sh`) serving
+/// a scikit-learn iris classifier as model `iris`, version `v1`, on loopback.
+final class MLServerProcess: @unchecked Sendable {
+    // @unchecked Sendable: the `Process` is driven by one test at a time.
+
+    let httpPort: Int
+    private let process: Process
+    private let logPath: String
+
+    /// The virtual environment holding MLServer: `MODELWATCH_TEST_VENV`, or `.venv` at the repository root.
+    static var environment: URL {
+        if let configured = ProcessInfo.processInfo.environment["MODELWATCH_TEST_VENV"] {
+            return URL(fileURLWithPath: configured)
+        }
+        return repositoryRoot.appendingPathComponent(".venv")
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    private init(process: Process, httpPort: Int, logPath: String) {
+        self.process = process
+        self.httpPort = httpPort
+        self.logPath = logPath
+    }
+
+    deinit {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+        }
+    }
+
+    /// Trains the model, writes the model repository, starts MLServer and waits until it is ready.
+    static func start() async throws -> MLServerProcess {
+        let bin = self.environment.appendingPathComponent("bin")
+        guard FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("mlserver").path) else {
+            throw TestFailure("MLServer is not installed in \(self.environment.path): run `bash .ci/setup.sh` first")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mlserver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (httpPort, grpcPort, metricsPort) = (try await freePort(), try await freePort(), try await freePort())
+        let fixture = self.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/mlserver_iris.py").path
+        let prepare = Process()
+        prepare.executableURL = bin.appendingPathComponent("python")
+        prepare.arguments = [fixture, directory.path, "\(httpPort)", "\(grpcPort)", "\(metricsPort)"]
+        try prepare.run()
+        prepare.waitUntilExit()
+        guard prepare.terminationStatus == 0 else { throw TestFailure("could not prepare the MLServer model repository") }
+
+        let logPath = directory.appendingPathComponent("mlserver.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = bin.appendingPathComponent("mlserver")
+        process.arguments = ["start", directory.path]
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = bin.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let server = MLServerProcess(process: process, httpPort: httpPort, logPath: logPath)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw TestFailure("MLServer exited at start:\n\(server.log)") }
+            if let response = try? await TestClient.send(port: httpPort, path: "/v2/health/ready"), response.status == 200 {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw TestFailure("MLServer did not become ready:\n\(server.log)")
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Kills MLServer outright, as an OOM kill or a crashed node would.
+    func killHard() async {
+        kill(self.process.processIdentifier, SIGKILL)
+        while self.process.isRunning {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func stop() async {
+        guard self.process.isRunning else { return }
+        kill(self.process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while self.process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if self.process.isRunning { await self.killHard() }
+    }
+}
