@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Response head parser")
 struct ResponseHeadParserTests {
-    private func feed(_ lines: [String]) -> [ResponseHeadParser.Head] {
+    private func feed(_ lines: [String]) -> [UpstreamResponseHead] {
         var parser = ResponseHeadParser()
-        var heads: [ResponseHeadParser.Head] = []
+        var heads: [UpstreamResponseHead] = []
         for line in lines {
             var bytes = Array(line.utf8)
             if let head = bytes.withUnsafeMutableBytes({ parser.consume(UnsafeRawBufferPointer($0)) }) {

@@ -157,6 +157,8 @@ private struct DocumentReader {
             draft.upstream.maxConnections = try self.integer(node, key: key, range: 1...65536)
         case "ca_file":
             draft.upstream.caFile = try self.string(node, key: key)
+        case "transfer_threads":
+            draft.upstream.transferThreads = try self.integer(node, key: key, range: 1...64)
         case "readiness_path":
             let path = try self.string(node, key: key)
             if path == "auto" {
@@ -256,7 +258,8 @@ private struct DocumentReader {
         case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period"
         case "admin": known = "listen"
         default:
-            known = "url, connect_timeout, timeout, max_connections, ca_file, readiness_path, readiness_interval, readiness_timeout"
+            known =
+                "url, connect_timeout, timeout, max_connections, ca_file, transfer_threads, readiness_path, readiness_interval, readiness_timeout"
         }
         let dotted = section.map { "\($0).\(key.name)" } ?? key.name
         return ConfigurationError(source: self.source, line: key.line, key: dotted, message: "unknown key (expected one of: \(known))")

@@ -74,7 +74,13 @@ public final class HTTPServer: Service, Sendable {
         }
         self.publish(serverChannel.localAddress)
         self.logger.info(
-            "listening", metadata: ["server": "\(self.name)", "server.address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
+            "listening",
+            metadata: [
+                "server": "\(self.name)",
+                "server.address": "\(serverChannel.localAddress?.ipAddress ?? self.address.host)",
+                "server.port": "\(serverChannel.localAddress?.port ?? self.address.port)",
+            ]
+        )
 
         try? await gracefulShutdown()
         let cancelled = Task.isCancelled

@@ -117,13 +117,11 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let transferBox = TransferReference()
-        let transfer = self.client.startTransfer(request) { events in
+        let transfer = self.client.startTransfer(request) { transfer, events in
             eventLoop.execute {
-                handler.value.handle(events, from: transferBox.transfer)
+                handler.value.handle(events, from: transfer)
             }
         }
-        transferBox.transfer = transfer
         self.state = .forwarding(Exchange(transfer: transfer, version: head.version, keepAlive: head.isKeepAlive))
     }
 
@@ -162,8 +160,8 @@ final class ProxyHandler: ChannelInboundHandler {
 
     // MARK: Response
 
-    private func handle(_ events: [UpstreamEvent], from transfer: UpstreamTransfer?) {
-        guard let context = self.context, let transfer, case .forwarding(var exchange) = self.state,
+    private func handle(_ events: [UpstreamEvent], from transfer: UpstreamTransfer) {
+        guard let context = self.context, case .forwarding(var exchange) = self.state,
             exchange.transfer === transfer
         else {
             return
@@ -172,8 +170,8 @@ final class ProxyHandler: ChannelInboundHandler {
         defer { body.flush(context: context, handler: self) }
         for event in events {
             switch event {
-            case .head(let status, let received):
-                var headers = HeaderPolicy.clientResponseHeaders(received)
+            case .head(let response):
+                var headers = HeaderPolicy.clientResponseHeaders(response.headers)
                 if exchange.version.major == 1, exchange.version.minor == 0, !headers.contains(name: "content-length") {
                     exchange.keepAlive = false
                 }
@@ -183,7 +181,7 @@ final class ProxyHandler: ChannelInboundHandler {
                     headers.add(name: "connection", value: "keep-alive")
                 }
                 exchange.responseStarted = true
-                let status = HTTPResponseStatus(statusCode: status)
+                let status = HTTPResponseStatus(statusCode: response.status)
                 context.write(
                     self.wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: status, headers: headers))), promise: nil
                 )
@@ -280,12 +278,4 @@ final class ProxyHandler: ChannelInboundHandler {
         context.write(self.wrapOutboundOut(.body(.byteBuffer(error.body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
-}
-
-/// Lets the transfer's event callback name the transfer it belongs to, which only exists once
-/// `startTransfer` returns. Written once on the event loop before any event can be delivered there.
-private final class TransferReference: @unchecked Sendable {
-    // @unchecked Sendable: written on the event loop before the first event is executed on that
-    // same loop, and only read there afterwards.
-    var transfer: UpstreamTransfer?
 }

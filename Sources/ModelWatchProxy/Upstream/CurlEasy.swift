@@ -3,10 +3,11 @@ import CCurl
 /// Owns one libcurl easy handle and the error buffer libcurl writes into.
 ///
 /// Only the thread that drives the multi handle touches an easy handle, so this type is not
-/// `Sendable`; it is reused for many transfers (`reset()`), which keeps per-request allocations low.
+/// `Sendable`; it is reused for many transfers without a reset, which keeps libcurl's buffers and
+/// parsed URL alive and per-request allocations low.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
-    /// libcurl keeps writing human-readable detail here until the handle is reset.
+    /// libcurl writes human-readable detail about a failed transfer here.
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The header list must outlive the transfer that uses it.
     private var headerList: CurlHeaderList?
@@ -22,14 +23,6 @@ final class CurlEasy {
     deinit {
         curl_easy_cleanup(self.handle)
         self.errorBuffer.deallocate()
-    }
-
-    /// Returns the handle to its pristine state, keeping its connection and DNS caches.
-    func reset() {
-        curl_easy_reset(self.handle)
-        self.headerList = nil
-        self.errorBuffer[0] = 0
-        self.installErrorBuffer()
     }
 
     /// The detail libcurl wrote about the last failure, if any.

@@ -1,72 +1,40 @@
-/// Assembles the backend's response head from the lines libcurl hands to its header callback.
+import NIOCore
+
+/// The backend's final response head, kept as the raw bytes libcurl received.
 ///
-/// libcurl reports every header block it sees: interim `1xx` heads, the final head and, after a
-/// chunked body, trailers. Only the final head is forwarded; trailers are dropped.
-struct ResponseHeadParser {
-    /// A complete final response head.
-    struct Head: Equatable {
-        var status: Int
-        var headers: [(name: String, value: String)]
+/// Only the status is read on the transfer thread; header fields are parsed where they are
+/// used, on the client connection's event loop, which keeps the shared transfer thread lean.
+public struct UpstreamResponseHead: Sendable {
+    public let status: Int
+    /// The header lines after the status line, each with its line ending.
+    let fieldLines: ByteBuffer
 
-        static func == (lhs: Head, rhs: Head) -> Bool {
-            lhs.status == rhs.status && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 })
-        }
-    }
-
-    private var status: Int?
-    private var headers: [(name: String, value: String)] = []
-    private(set) var isComplete = false
-
-    /// Consumes one raw header line (with its line ending).
-    /// - Returns: the final head when this line completes it, otherwise `nil`.
-    mutating func consume(_ line: UnsafeRawBufferPointer) -> Head? {
-        guard !self.isComplete else { return nil }
-        var end = line.count
-        while end > 0, line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r") {
-            end -= 1
-        }
-        if end == 0 {
-            return self.finishBlock()
-        }
-        let text = UnsafeRawBufferPointer(rebasing: line[0..<end])
-        if text.starts(with: "HTTP/".utf8) {
-            self.status = Self.statusCode(in: text)
-            self.headers.removeAll(keepingCapacity: true)
-        } else if text[0] == UInt8(ascii: " ") || text[0] == UInt8(ascii: "\t") {
-            // Obsolete line folding (RFC 9112 §5.2): join with the previous value.
-            if var last = self.headers.popLast() {
-                last.value += " " + Self.trimmed(text)
-                self.headers.append(last)
+    /// The header fields in order, repeats kept, values trimmed of surrounding whitespace;
+    /// obsolete folded lines (RFC 9112 §5.2) are joined to the field they continue.
+    public var headers: [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        self.fieldLines.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                var lineEnd = end
+                if lineEnd > start && bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
+                start = end + 1
+                guard let first = line.first else { continue }
+                if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+                    if var last = fields.popLast() {
+                        last.value += " " + Self.trimmed(line)
+                        fields.append(last)
+                    }
+                } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
+                    fields.append((name, Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))))
+                }
             }
-        } else if let colon = text.firstIndex(of: UInt8(ascii: ":")) {
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: text[0..<colon]), as: UTF8.self)
-            let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: text[(colon + 1)...]))
-            self.headers.append((name, value))
         }
-        return nil
-    }
-
-    private mutating func finishBlock() -> Head? {
-        guard let status = self.status else { return nil }
-        if (100..<200).contains(status) && status != 101 {
-            // An interim response (100 Continue, 103 Early Hints): the real head follows.
-            self.status = nil
-            self.headers.removeAll(keepingCapacity: true)
-            return nil
-        }
-        self.isComplete = true
-        return Head(status: status, headers: self.headers)
-    }
-
-    private static func statusCode(in line: UnsafeRawBufferPointer) -> Int? {
-        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count + 1 else { return nil }
-        var code = 0
-        for index in (space + 1)..<min(space + 4, line.count) {
-            let digit = Int(line[index]) - Int(UInt8(ascii: "0"))
-            guard (0...9).contains(digit) else { return nil }
-            code = code * 10 + digit
-        }
-        return code >= 100 ? code : nil
+        return fields
     }
 
     private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -75,5 +43,54 @@ struct ResponseHeadParser {
         while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
         while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
+
+/// Finds the final response head among the lines libcurl hands to its header callback.
+///
+/// libcurl reports every header block it sees: interim `1xx` heads, the final head and, after a
+/// chunked body, trailers. Only the final head is kept; trailers are dropped.
+struct ResponseHeadParser {
+    private var status: Int?
+    private var fieldLines = ByteBuffer()
+    private(set) var isComplete = false
+
+    /// Consumes one raw header line (with its line ending).
+    /// - Returns: the final head when this line completes it, otherwise `nil`.
+    mutating func consume(_ line: UnsafeRawBufferPointer) -> UpstreamResponseHead? {
+        guard !self.isComplete else { return nil }
+        if line.count <= 2 && line.allSatisfy({ $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
+            return self.finishBlock()
+        }
+        if line.starts(with: "HTTP/".utf8) {
+            self.status = Self.statusCode(in: line)
+            self.fieldLines.clear()
+        } else {
+            self.fieldLines.writeBytes(line)
+        }
+        return nil
+    }
+
+    private mutating func finishBlock() -> UpstreamResponseHead? {
+        guard let status = self.status else { return nil }
+        if (100..<200).contains(status) && status != 101 {
+            // An interim response (100 Continue, 103 Early Hints): the real head follows.
+            self.status = nil
+            self.fieldLines.clear()
+            return nil
+        }
+        self.isComplete = true
+        return UpstreamResponseHead(status: status, fieldLines: self.fieldLines)
+    }
+
+    private static func statusCode(in line: UnsafeRawBufferPointer) -> Int? {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return nil }
+        var code = 0
+        for index in (space + 1)...(space + 3) {
+            let digit = Int(line[index]) &- Int(UInt8(ascii: "0"))
+            guard (0...9).contains(digit) else { return nil }
+            code = code * 10 + digit
+        }
+        return code >= 100 ? code : nil
     }
 }

@@ -4,121 +4,129 @@ public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 public import ServiceLifecycle
+import Synchronization
 
 /// Sends requests to the backend over libcurl's multi interface.
 ///
-/// One dedicated thread drives every transfer: it applies commands from event loops, lets libcurl
-/// move bytes, and hands each transfer's events back in one batch per round. libcurl's connection
-/// cache, shared by all transfers of the multi handle, keeps upstream connections alive.
-/// Nothing here ever blocks an event loop or Swift's cooperative pool.
+/// Each transfer thread ("lane") owns one multi handle and drives all of its transfers: it
+/// applies commands from event loops, lets libcurl move bytes, and hands each transfer's events
+/// back in one batch per round. libcurl's connection cache, per lane, keeps upstream connections
+/// alive. Nothing here ever blocks an event loop or Swift's cooperative pool.
 public final class UpstreamClient: Service, Sendable {
-    private let commands: UpstreamCommandQueue
-    private let stopped: NIOLockedValueBox<CheckedContinuation<Void, Never>?>
-    private let hasStopped: NIOLockedValueBox<Bool>
+    private let lanes: [UpstreamCommandQueue]
+    private let nextLane = Atomic<Int>(0)
+    private let stopped: NIOLockedValueBox<(running: Int, waiters: [CheckedContinuation<Void, Never>])>
     private let logger: Logger
 
-    /// Starts the transfer thread.
+    /// Starts the transfer threads.
     /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
     public init(configuration: UpstreamConfiguration, logger: Logger) throws(UpstreamClientError) {
-        guard let multi = CurlMulti(maxConnections: configuration.maxConnections) else {
-            throw UpstreamClientError(reason: "libcurl could not create a multi handle")
-        }
-        let commands = UpstreamCommandQueue(multi: multi)
-        let stopped = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
-        let hasStopped = NIOLockedValueBox(false)
-        self.commands = commands
-        self.stopped = stopped
-        self.hasStopped = hasStopped
-        self.logger = logger
-        let driver = UpstreamTransferDriver(multi: multi, commands: commands, configuration: configuration, logger: logger)
-        let thread = Thread {
-            driver.run()
-            let waiter = stopped.withLockedValue { waiter -> CheckedContinuation<Void, Never>? in
-                defer { waiter = nil }
-                return waiter
+        let laneCount = max(1, configuration.transferThreads)
+        let connectionsPerLane = max(1, (configuration.maxConnections + laneCount - 1) / laneCount)
+        let stopped = NIOLockedValueBox<(running: Int, waiters: [CheckedContinuation<Void, Never>])>((laneCount, []))
+        var lanes: [UpstreamCommandQueue] = []
+        var drivers: [UpstreamTransferDriver] = []
+        for _ in 0..<laneCount {
+            guard let multi = CurlMulti(maxConnections: connectionsPerLane) else {
+                throw UpstreamClientError(reason: "libcurl could not create a multi handle")
             }
-            hasStopped.withLockedValue { $0 = true }
-            waiter?.resume()
+            let commands = UpstreamCommandQueue(multi: multi)
+            lanes.append(commands)
+            drivers.append(
+                UpstreamTransferDriver(
+                    multi: multi,
+                    commands: commands,
+                    configuration: configuration,
+                    handlePoolSize: connectionsPerLane,
+                    logger: logger
+                )
+            )
         }
-        thread.name = "modelwatch-upstream"
-        thread.start()
+        self.lanes = lanes
+        self.stopped = stopped
+        self.logger = logger
+        for (index, driver) in drivers.enumerated() {
+            let thread = Thread {
+                driver.run()
+                let waiters = stopped.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                    state.running -= 1
+                    guard state.running == 0 else { return [] }
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume() }
+            }
+            thread.name = "mw-upstream-\(index)"
+            thread.start()
+        }
     }
 
-    /// Begins an exchange with the backend; events arrive through `deliver`, in order, on the
+    /// Begins an exchange with the backend; events arrive through `deliver`, in order, on a
     /// transfer thread, batched so that a small response usually costs a single hop.
     /// - Parameters:
     ///   - timeout: overrides the configured total timeout for this exchange.
     public func startTransfer(
         _ request: UpstreamRequest,
         timeout: Duration? = nil,
-        deliver: @escaping @Sendable ([UpstreamEvent]) -> Void
+        deliver: @escaping @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void
     ) -> UpstreamTransfer {
-        let transfer = UpstreamTransfer(request: request, commands: self.commands, deliver: deliver)
-        self.commands.submit(.start(transfer, timeout: timeout))
+        let lane = self.lanes[self.nextLane.wrappingAdd(1, ordering: .relaxed).oldValue % self.lanes.count]
+        let transfer = UpstreamTransfer(request: request, commands: lane, deliver: deliver)
+        lane.submit(.start(transfer, timeoutMilliseconds: timeout.map { max(1, $0.roundedUpMilliseconds) }))
         return transfer
     }
 
     /// Sends a bodiless request and returns the response status, discarding the body.
     public func status(of method: String, target: String, timeout: Duration) async -> Result<Int, UpstreamFailure> {
         let request = UpstreamRequest(method: method, target: target, headers: [], body: .none)
-        let box = NIOLockedValueBox<(status: Int?, continuation: CheckedContinuation<Result<Int, UpstreamFailure>, Never>?)>(
-            (nil, nil)
-        )
+        let outcome = NIOLockedValueBox<(status: Int?, continuation: CheckedContinuation<Result<Int, UpstreamFailure>, Never>?)>((nil, nil))
         return await withCheckedContinuation { continuation in
-            box.withLockedValue { $0.continuation = continuation }
-            let transferBox = NIOLockedValueBox<UpstreamTransfer?>(nil)
-            let transfer = self.startTransfer(request, timeout: timeout) { events in
+            outcome.withLockedValue { $0.continuation = continuation }
+            _ = self.startTransfer(request, timeout: timeout) { transfer, events in
                 for event in events {
-                    let outcome: Result<Int, UpstreamFailure>? = box.withLockedValue { state in
-                        switch event {
-                        case .head(let status, _):
-                            state.status = status
-                            return nil
-                        case .body(let bytes):
-                            transferBox.withLockedValue { $0 }?.acknowledge(bytes: bytes.readableBytes)
-                            return nil
-                        case .end:
-                            return .success(state.status ?? 0)
-                        case .failure(let failure):
-                            return .failure(failure)
-                        case .requestBodyDrained:
-                            return nil
-                        }
+                    let result: Result<Int, UpstreamFailure>
+                    switch event {
+                    case .head(let head):
+                        outcome.withLockedValue { $0.status = head.status }
+                        continue
+                    case .body(let bytes):
+                        transfer.acknowledge(bytes: bytes.readableBytes)
+                        continue
+                    case .requestBodyDrained:
+                        continue
+                    case .end:
+                        result = .success(outcome.withLockedValue { $0.status } ?? 0)
+                    case .failure(let failure):
+                        result = .failure(failure)
                     }
-                    if let outcome,
-                        let waiter = box.withLockedValue({ state in
-                            defer { state.continuation = nil }
-                            return state.continuation
-                        })
-                    {
-                        waiter.resume(returning: outcome)
+                    let waiter = outcome.withLockedValue { state in
+                        defer { state.continuation = nil }
+                        return state.continuation
                     }
+                    waiter?.resume(returning: result)
                 }
             }
-            transferBox.withLockedValue { $0 = transfer }
         }
     }
 
-    /// Runs until graceful shutdown, then stops the transfer thread. Every other service that
+    /// Runs until graceful shutdown, then stops the transfer threads. Every other service that
     /// uses the client must have drained by then, so it is placed first in the service group.
     public func run() async throws {
         try? await gracefulShutdown()
         await self.shutdown()
     }
 
-    /// Fails the transfers still running and stops the transfer thread.
+    /// Fails the transfers still running and stops the transfer threads.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let alreadyStopped = self.hasStopped.withLockedValue { stopped in
-                if !stopped {
-                    self.stopped.withLockedValue { $0 = continuation }
-                }
-                return stopped
+            let finished = self.stopped.withLockedValue { state -> Bool in
+                if state.running > 0 { state.waiters.append(continuation) }
+                return state.running == 0
             }
-            if alreadyStopped {
+            if finished {
                 continuation.resume()
             } else {
-                self.commands.stop()
+                for lane in self.lanes { lane.stop() }
             }
         }
         self.logger.debug("upstream client stopped")
@@ -131,14 +139,15 @@ public struct UpstreamClientError: Error, Sendable, CustomStringConvertible {
     public var description: String { self.reason }
 }
 
-/// Work for the transfer thread, submitted from any thread.
+/// Work for a transfer thread, submitted from any thread.
 enum UpstreamCommand {
-    case start(UpstreamTransfer, timeout: Duration?)
+    /// `nil` uses the configured timeout.
+    case start(UpstreamTransfer, timeoutMilliseconds: Int?)
     case resume(UpstreamTransfer)
     case cancel(UpstreamTransfer)
 }
 
-/// The mailbox between event loops and the transfer thread.
+/// The mailbox between event loops and one transfer thread.
 final class UpstreamCommandQueue: @unchecked Sendable {
     // @unchecked Sendable: `pending` is behind a lock, and the only use of `multi` from other
     // threads is `curl_multi_wakeup`, which libcurl documents as thread-safe.
@@ -150,8 +159,14 @@ final class UpstreamCommandQueue: @unchecked Sendable {
     }
 
     func submit(_ command: UpstreamCommand) {
-        self.pending.withLockedValue { $0.commands.append(command) }
-        self.multi.wakeup()
+        let wasEmpty = self.pending.withLockedValue { state in
+            defer { state.commands.append(command) }
+            return state.commands.isEmpty
+        }
+        // The thread drains the whole mailbox each round: one wake-up per batch is enough.
+        if wasEmpty {
+            self.multi.wakeup()
+        }
     }
 
     func stop() {

@@ -3,7 +3,7 @@ public import NIOCore
 /// What an upstream transfer reports back to the connection that started it, in order.
 public enum UpstreamEvent: Sendable {
     /// The backend's final response head, as received (hop-by-hop headers still present).
-    case head(status: Int, headers: [(name: String, value: String)])
+    case head(UpstreamResponseHead)
     /// Response body bytes, already de-chunked by libcurl and otherwise untouched.
     case body(ByteBuffer)
     /// The response is complete.

@@ -35,7 +35,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
     let request: UpstreamRequest
     private let flow = NIOLockedValueBox(FlowState())
     private let commands: UpstreamCommandQueue
-    private let deliver: @Sendable ([UpstreamEvent]) -> Void
+    private let deliver: @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void
 
     // Driver-thread state.
     var easy: CurlEasy?
@@ -43,7 +43,8 @@ public final class UpstreamTransfer: @unchecked Sendable {
     private var pendingEvents: [UpstreamEvent] = []
     private weak var driver: UpstreamTransferDriver?
 
-    init(request: UpstreamRequest, commands: UpstreamCommandQueue, deliver: @escaping @Sendable ([UpstreamEvent]) -> Void) {
+    init(request: UpstreamRequest, commands: UpstreamCommandQueue, deliver: @escaping @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void)
+    {
         self.request = request
         self.commands = commands
         self.deliver = deliver
@@ -134,13 +135,13 @@ public final class UpstreamTransfer: @unchecked Sendable {
         let events = self.pendingEvents
         self.pendingEvents.removeAll(keepingCapacity: true)
         if !self.isCancelled {
-            self.deliver(events)
+            self.deliver(self, events)
         }
     }
 
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         if let head = self.headParser.consume(line) {
-            self.emit(.head(status: head.status, headers: head.headers))
+            self.emit(.head(head))
         }
     }
 

@@ -9,15 +9,19 @@ final class UpstreamTransferDriver: @unchecked Sendable {
     private let multi: CurlMulti
     private let commands: UpstreamCommandQueue
     private let configuration: UpstreamConfiguration
+    private let handlePoolSize: Int
+    private let defaultTimeoutMilliseconds: Int
     private let logger: Logger
     private var active: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
     private var idleHandles: [CurlEasy] = []
     private var ready: [UpstreamTransfer] = []
 
-    init(multi: CurlMulti, commands: UpstreamCommandQueue, configuration: UpstreamConfiguration, logger: Logger) {
+    init(multi: CurlMulti, commands: UpstreamCommandQueue, configuration: UpstreamConfiguration, handlePoolSize: Int, logger: Logger) {
         self.multi = multi
         self.commands = commands
         self.configuration = configuration
+        self.handlePoolSize = handlePoolSize
+        self.defaultTimeoutMilliseconds = configuration.timeout.map { max(1, $0.roundedUpMilliseconds) } ?? 0
         self.logger = logger
     }
 
@@ -55,9 +59,9 @@ final class UpstreamTransferDriver: @unchecked Sendable {
 
     private func apply(_ command: UpstreamCommand) {
         switch command {
-        case .start(let transfer, let timeout):
+        case .start(let transfer, let timeoutMilliseconds):
             guard !transfer.isCancelled else { return }
-            self.start(transfer, timeout: timeout)
+            self.start(transfer, timeoutMilliseconds: timeoutMilliseconds ?? self.defaultTimeoutMilliseconds)
         case .resume(let transfer):
             if let easy = transfer.easy, self.active[easy.handle] != nil {
                 easy.resume()
@@ -70,15 +74,15 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         }
     }
 
-    private func start(_ transfer: UpstreamTransfer, timeout: Duration?) {
-        guard let easy = self.idleHandles.popLast() ?? CurlEasy() else {
+    private func start(_ transfer: UpstreamTransfer, timeoutMilliseconds: Int) {
+        guard let easy = self.idleHandles.popLast() ?? self.makeHandle() else {
             transfer.attach(to: self, easy: nil)
             transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl could not create a handle")))
             return
         }
         transfer.attach(to: self, easy: easy)
         do {
-            try self.configure(easy, for: transfer, timeout: timeout ?? self.configuration.timeout)
+            try self.configure(easy, for: transfer, timeoutMilliseconds: timeoutMilliseconds)
         } catch {
             self.logger.error("could not set up an upstream transfer", metadata: ["error": "\(error)"])
             transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "\(error)")))
@@ -106,13 +110,38 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         self.retire(easy)
     }
 
-    /// Detaches a handle and keeps it for the next transfer.
+    /// Detaches a handle and keeps it for the next transfer. Handles are not reset: their
+    /// buffers, parsed URL and static options carry over, and every per-transfer option is set
+    /// again by `configure`.
     private func retire(_ easy: CurlEasy) {
         self.multi.remove(easy)
-        easy.reset()
-        if self.idleHandles.count < self.configuration.maxConnections {
+        if self.idleHandles.count < self.handlePoolSize {
             self.idleHandles.append(easy)
         }
+    }
+
+    /// A handle with the options that are the same for every transfer to this backend.
+    private func makeHandle() -> CurlEasy? {
+        guard let easy = CurlEasy() else { return nil }
+        do {
+            try easy.set(CURLOPT_URL, self.configuration.url.origin)
+            try easy.set(CURLOPT_PATH_AS_IS, true)
+            try easy.set(CURLOPT_NOSIGNAL, true)
+            try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+            try easy.set(CURLOPT_TCP_NODELAY, true)
+            try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, self.configuration.connectTimeout.roundedUpMilliseconds))
+            if let caFile = self.configuration.caFile {
+                try easy.set(CURLOPT_CAINFO, caFile)
+            }
+            try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
+            try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
+            try easy.set(CURLOPT_READFUNCTION, callback: readCallback)
+        } catch {
+            self.logger.error("could not set up an upstream handle", metadata: ["error": "\(error)"])
+            return nil
+        }
+        return easy
     }
 
     private func abortAll() {
@@ -126,39 +155,28 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         self.active.removeAll()
     }
 
-    private func configure(_ easy: CurlEasy, for transfer: UpstreamTransfer, timeout: Duration?) throws(CurlSetupError) {
+    /// Sets every option that differs between transfers, overwriting what the last one left.
+    private func configure(_ easy: CurlEasy, for transfer: UpstreamTransfer, timeoutMilliseconds: Int) throws(CurlSetupError) {
         let request = transfer.request
-        let url = self.configuration.url
-        try easy.set(CURLOPT_URL, url.origin)
         // The client's target goes out verbatim: libcurl neither re-encodes nor normalises it.
-        try easy.set(CURLOPT_REQUEST_TARGET, url.pathPrefix + request.target)
-        try easy.set(CURLOPT_PATH_AS_IS, true)
-        try easy.set(CURLOPT_NOSIGNAL, true)
-        try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
-        try easy.set(CURLOPT_TCP_NODELAY, true)
-        try easy.set(CURLOPT_TCP_KEEPALIVE, true)
-        try easy.set(CURLOPT_BUFFERSIZE, 64 << 10)
-        try easy.set(CURLOPT_UPLOAD_BUFFERSIZE, 64 << 10)
-        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, self.configuration.connectTimeout.roundedUpMilliseconds))
-        if let timeout {
-            try easy.set(CURLOPT_TIMEOUT_MS, max(1, timeout.roundedUpMilliseconds))
-        }
-        if let caFile = self.configuration.caFile {
-            try easy.set(CURLOPT_CAINFO, caFile)
-        }
-
+        try easy.set(CURLOPT_REQUEST_TARGET, self.configuration.url.pathPrefix + request.target)
+        // 0 is libcurl's "no total timeout".
+        try easy.set(CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
         try easy.set(CURLOPT_HEADERDATA, context)
-        try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
         try easy.set(CURLOPT_WRITEDATA, context)
+        try easy.set(CURLOPT_READDATA, context)
 
+        // HTTPGET clears the POST, NOBODY and UPLOAD modes a previous transfer may have set.
+        try easy.set(CURLOPT_HTTPGET, true)
+        var customMethod: String? = request.method
         switch request.body {
         case .none:
-            switch request.method {
-            case "GET": try easy.set(CURLOPT_HTTPGET, true)
-            case "HEAD": try easy.set(CURLOPT_NOBODY, true)
-            default: try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+            if request.method == "GET" {
+                customMethod = nil
+            } else if request.method == "HEAD" {
+                try easy.set(CURLOPT_NOBODY, true)
+                customMethod = nil
             }
         case .length, .chunked:
             try easy.set(CURLOPT_POST, true)
@@ -167,11 +185,14 @@ final class UpstreamTransferDriver: @unchecked Sendable {
             } else {
                 try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: -1)
             }
-            try easy.set(CURLOPT_READFUNCTION, callback: readCallback)
-            try easy.set(CURLOPT_READDATA, context)
-            if request.method != "POST" {
-                try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+            if request.method == "POST" {
+                customMethod = nil
             }
+        }
+        if let customMethod {
+            try easy.set(CURLOPT_CUSTOMREQUEST, customMethod)
+        } else {
+            try easy.set(CURLOPT_CUSTOMREQUEST, UnsafeMutableRawPointer?.none)
         }
         try easy.setHeaders(Self.headerList(for: request))
     }

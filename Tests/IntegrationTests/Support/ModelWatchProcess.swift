@@ -6,8 +6,8 @@ import NIOPosix
 final class ModelWatchProcess: @unchecked Sendable {
     // @unchecked Sendable: `Process` is used from one test at a time; its methods are thread-safe.
 
-    let dataPort: Int
-    let adminPort: Int
+    private(set) var dataPort = 0
+    private(set) var adminPort = 0
     let configurationPath: String
     private let process: Process
     private let logPath: String
@@ -21,10 +21,8 @@ final class ModelWatchProcess: @unchecked Sendable {
         return bundleDirectory.appendingPathComponent("modelwatch").path
     }
 
-    private init(process: Process, dataPort: Int, adminPort: Int, configurationPath: String, logPath: String) {
+    private init(process: Process, configurationPath: String, logPath: String) {
         self.process = process
-        self.dataPort = dataPort
-        self.adminPort = adminPort
         self.configurationPath = configurationPath
         self.logPath = logPath
     }
@@ -44,20 +42,19 @@ final class ModelWatchProcess: @unchecked Sendable {
         server: [String: String] = [:],
         upstreamSettings: [String: String] = [:]
     ) async throws -> ModelWatchProcess {
-        let dataPort = try await freePort()
-        let adminPort = try await freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var yaml = "server:\n  listen: 127.0.0.1:\(dataPort)\n"
+        // Port 0: the kernel picks free ports, which the sidecar logs; no two tests can collide.
+        var yaml = "server:\n  listen: 127.0.0.1:0\n"
         for (key, value) in server.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
-        yaml += "admin:\n  listen: 127.0.0.1:\(adminPort)\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
+        yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
         for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
         let configurationPath = directory.appendingPathComponent("modelwatch.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
         let logPath = directory.appendingPathComponent("modelwatch.log").path
         let process = try Self.launch(["serve", "--config", configurationPath, "--log-level", "debug"], logPath: logPath)
-        let sidecar = ModelWatchProcess(
-            process: process, dataPort: dataPort, adminPort: adminPort, configurationPath: configurationPath, logPath: logPath)
+        let sidecar = ModelWatchProcess(process: process, configurationPath: configurationPath, logPath: logPath)
+        try await sidecar.waitUntilListening()
         try await sidecar.waitUntilHealthy()
         return sidecar
     }
@@ -112,6 +109,26 @@ final class ModelWatchProcess: @unchecked Sendable {
         if await self.waitForExit() == nil {
             self.signal(SIGKILL)
         }
+    }
+
+    /// Reads the ports the sidecar bound from its "listening" log lines.
+    private func waitUntilListening() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            for line in self.log.split(separator: "\n") where line.contains("listening") {
+                guard let portField = line.split(separator: " ").first(where: { $0.hasPrefix("server.port=") }),
+                    let port = Int(portField.dropFirst("server.port=".count))
+                else { continue }
+                if line.contains("server=data") { self.dataPort = port }
+                if line.contains("server=admin") { self.adminPort = port }
+            }
+            if self.dataPort != 0 && self.adminPort != 0 { return }
+            guard self.process.isRunning else {
+                throw TestFailure("modelwatch exited with \(self.process.terminationStatus) at start:\n\(self.log)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("modelwatch did not report its ports:\n\(self.log)")
     }
 
     private func waitUntilHealthy() async throws {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Data-plane benchmark: wrk against the same fast backend directly, through nginx, and through
+# ModelWatch, in one run on this machine; prints throughput, p50/p99 latency and the ratios.
+#
+# Usage: bench/run.sh [seconds per run (default 10)] [connections (default 32)] [rounds (default 2)]
+# Needs nginx-light and wrk (bash .ci/setup.sh installs them). Builds ModelWatch in release mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10}
+connections=${2:-32}
+rounds=${3:-2}
+work=$(mktemp -d /tmp/modelwatch-bench.XXXXXX)
+out=bench/out
+mkdir -p "$out"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+backend_port=$(free_port); nginx_port=$(free_port); modelwatch_port=$(free_port); admin_port=$(free_port)
+
+swift build -c release --product modelwatch >/dev/null
+binary=$(swift build -c release --show-bin-path)/modelwatch
+
+# A fast backend: a fixed OIP v2 prediction, the size of a small real answer.
+answer='{"model_name":"iris","model_version":"v1","id":"bench","parameters":{},"outputs":[{"name":"predict","shape":[1,1],"datatype":"INT64","parameters":{"content_type":"np"},"data":[0]}]}'
+mkdir -p "$work/backend" "$work/proxy"
+cat > "$work/backend/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+error_log $work/backend/error.log warn;
+pid $work/backend/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/backend/body;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$backend_port;
+        location / {
+            default_type application/json;
+            client_body_buffer_size 64k;
+            return 200 '$answer';
+        }
+    }
+}
+CONF
+cat > "$work/proxy/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+error_log $work/proxy/error.log warn;
+pid $work/proxy/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/proxy/body;
+    proxy_temp_path $work/proxy/proxy;
+    keepalive_requests 1000000;
+    upstream model { server 127.0.0.1:$backend_port; keepalive 128; }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://model;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            client_body_buffer_size 64k;
+        }
+    }
+}
+CONF
+nginx -p "$work/backend" -c "$work/backend/nginx.conf" & backend_pid=$!
+nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" & proxy_pid=$!
+"$binary" serve --upstream "http://127.0.0.1:$backend_port" --listen "127.0.0.1:$modelwatch_port" \
+    --admin-listen "127.0.0.1:$admin_port" --log-level warning & modelwatch_pid=$!
+trap 'kill $backend_pid $proxy_pid $modelwatch_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for port in $backend_port $nginx_port $modelwatch_port; do
+    for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" -X POST -d '{}' && break; sleep 0.1; done
+done
+
+# A typical OIP v2 request body.
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+LUA
+
+# Prints "requests/s p50_ms p99_ms" for one wrk run.
+measure() {
+    wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1/v2/models/iris/infer" > "$work/wrk.txt"
+    python3 - "$work/wrk.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors:
+    sys.exit("wrk saw %s failed responses" % errors.group(1))
+print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
+PY
+}
+
+declare -A total_rps total_p50 total_p99
+for target in direct nginx modelwatch; do total_rps[$target]=0; total_p50[$target]=0; total_p99[$target]=0; done
+for round in $(seq 1 "$rounds"); do
+    for target in direct nginx modelwatch; do
+        case $target in direct) port=$backend_port ;; nginx) port=$nginx_port ;; modelwatch) port=$modelwatch_port ;; esac
+        read -r rps p50 p99 < <(measure "$port")
+        echo "round $round  $target: $rps req/s  p50 ${p50} ms  p99 ${p99} ms" >&2
+        total_rps[$target]=$(python3 -c "print(${total_rps[$target]} + $rps)")
+        total_p50[$target]=$(python3 -c "print(${total_p50[$target]} + $p50)")
+        total_p99[$target]=$(python3 -c "print(${total_p99[$target]} + $p99)")
+    done
+done
+
+python3 - "$rounds" "$duration" "$connections" \
+    "${total_rps[direct]}" "${total_p50[direct]}" "${total_p99[direct]}" \
+    "${total_rps[nginx]}" "${total_p50[nginx]}" "${total_p99[nginx]}" \
+    "${total_rps[modelwatch]}" "${total_p50[modelwatch]}" "${total_p99[modelwatch]}" <<'PY' | tee "$out/latest.md"
+import sys
+rounds, duration, connections = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+v = [float(x) / rounds for x in sys.argv[4:]]
+rows = {"direct": v[0:3], "nginx": v[3:6], "modelwatch": v[6:9]}
+print(f"wrk -t1 -c{connections} -d{duration}s, POST /v2/models/iris/infer, mean of {rounds} rounds")
+print()
+print("| target | req/s | p50 ms | p99 ms |")
+print("|---|---:|---:|---:|")
+for name, (rps, p50, p99) in rows.items():
+    print(f"| {name} | {rps:.0f} | {p50:.3f} | {p99:.3f} |")
+direct, nginx, mw = rows["direct"], rows["nginx"], rows["modelwatch"]
+added_nginx = nginx[2] - direct[2]
+added_mw = mw[2] - direct[2]
+print()
+print(f"- throughput: modelwatch / nginx = {mw[0] / nginx[0]:.2f}x (target >= 0.90x); modelwatch / direct = {mw[0] / direct[0]:.2f}x")
+print(f"- added p99: modelwatch {added_mw:.3f} ms vs nginx {added_nginx:.3f} ms = {added_mw / added_nginx if added_nginx > 0 else float('inf'):.2f}x (target <= 1.20x)")
+PY
