@@ -15,7 +15,12 @@ public enum Sidecar {
     /// Runs until a shutdown signal, then drains in-flight requests and returns.
     /// - Throws: when a port cannot be bound or libcurl cannot start.
     public static func run(configuration: ModelWatchConfiguration, logger: Logger) async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group: MultiThreadedEventLoopGroup
+        if let threads = configuration.server.eventLoopThreads {
+            group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        } else {
+            group = MultiThreadedEventLoopGroup.singleton
+        }
         let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
         let readiness = ReadinessProbe(
             client: client,

@@ -133,6 +133,7 @@ private struct DocumentReader {
         case "header_timeout": server.headerTimeout = try self.duration(node, key: key, allowZero: false)
         case "idle_timeout": server.idleTimeout = try self.duration(node, key: key, allowZero: false)
         case "grace_period": server.gracePeriod = try self.duration(node, key: key, allowZero: true)
+        case "event_loop_threads": server.eventLoopThreads = try self.integer(node, key: key, range: 1...256)
         default: throw self.unknownKey(field, section: "server")
         }
     }
@@ -255,7 +256,7 @@ private struct DocumentReader {
         let known: String
         switch section {
         case nil: known = "server, admin, upstream"
-        case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period"
+        case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads"
         case "admin": known = "listen"
         default:
             known =

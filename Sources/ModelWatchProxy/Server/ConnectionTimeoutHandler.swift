@@ -28,7 +28,12 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var phase = Phase.awaitingRequest
+    /// When the running clock expires; moved forward on every milestone without touching the timer.
+    private var deadline = NIODeadline.distantFuture
+    /// At most one scheduled task per connection: rescheduling on every request would cost an
+    /// allocation and two heap operations each time, so an early firing just re-arms itself.
     private var timer: Scheduled<Void>?
+    private var timerFiresAt = NIODeadline.distantFuture
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -67,8 +72,6 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         switch milestone {
         case .requestHeadReceived:
             self.phase = .exchanging
-            self.timer?.cancel()
-            self.timer = nil
         case .responseCompleted:
             self.phase = .awaitingRequest
             self.arm(.idle, context: context)
@@ -82,28 +85,38 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     private func arm(_ clock: Clock, context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let timeout = clock == .idle ? self.idleTimeout : self.headerTimeout
-        self.timer = context.eventLoop.scheduleTask(in: timeout) {
-            switch clock {
-            case .idle: handler.value.idleExpired(context: boundContext.value)
-            case .head: handler.value.headExpired(context: boundContext.value)
-            }
+        self.deadline = .now() + (clock == .idle ? self.idleTimeout : self.headerTimeout)
+        if self.timer == nil || self.deadline < self.timerFiresAt {
+            self.timer?.cancel()
+            self.schedule(context: context)
         }
     }
 
-    private func idleExpired(context: ChannelHandlerContext) {
-        guard self.phase == .awaitingRequest else { return }
-        context.close(promise: nil)
+    private func schedule(context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.timerFiresAt = self.deadline
+        self.timer = context.eventLoop.scheduleTask(deadline: self.deadline) {
+            handler.value.timerFired(context: boundContext.value)
+        }
     }
 
-    private func headExpired(context: ChannelHandlerContext) {
-        guard self.phase == .readingHead else { return }
-        let response = SidecarError.headerTimeout.serialized()
-        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(response))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+    private func timerFired(context: ChannelHandlerContext) {
+        self.timer = nil
+        switch self.phase {
+        case .exchanging:
+            return  // the upstream timeout governs; the next milestone re-arms
+        case .awaitingRequest, .readingHead:
+            if NIODeadline.now() < self.deadline {
+                self.schedule(context: context)
+            } else if self.phase == .awaitingRequest {
+                context.close(promise: nil)
+            } else {
+                let response = SidecarError.headerTimeout.serialized()
+                context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(response))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            }
         }
     }
 }

@@ -188,7 +188,8 @@ final class ProxyHandler: ChannelInboundHandler {
             case .body(let buffer):
                 body.append(buffer, context: context, handler: self)
             case .end:
-                body.flush(context: context, handler: self)
+                // The transfer is over: flow control no longer matters, so no acknowledgement.
+                body.flushWithoutAcknowledgement(context: context, handler: self)
                 context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
                 self.completeExchange(exchange, keepAlive: exchange.keepAlive, context: context)
                 return
@@ -235,6 +236,14 @@ final class ProxyHandler: ChannelInboundHandler {
             }
             self.last = buffer
             self.bytes += buffer.readableBytes
+        }
+
+        mutating func flushWithoutAcknowledgement(context: ChannelHandlerContext, handler: ProxyHandler) {
+            if let last = self.last {
+                context.write(handler.wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+            }
+            self.last = nil
+            self.bytes = 0
         }
 
         mutating func flush(context: ChannelHandlerContext, handler: ProxyHandler) {

@@ -9,18 +9,22 @@ public struct ProxyServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Time in-flight requests get to finish after SIGTERM or SIGINT.
     public var gracePeriod: Duration
+    /// Event-loop threads serving client connections on both ports; `nil` means one per core.
+    public var eventLoopThreads: Int?
 
     public init(
         listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080),
         maxBodySize: Int = 64 << 20,
         headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
-        gracePeriod: Duration = .seconds(30)
+        gracePeriod: Duration = .seconds(30),
+        eventLoopThreads: Int? = nil
     ) {
         self.listen = listen
         self.maxBodySize = maxBodySize
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.gracePeriod = gracePeriod
+        self.eventLoopThreads = eventLoopThreads
     }
 }

@@ -21,7 +21,7 @@ public final class UpstreamClient: Service, Sendable {
     /// Starts the transfer threads.
     /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
     public init(configuration: UpstreamConfiguration, logger: Logger) throws(UpstreamClientError) {
-        let laneCount = max(1, configuration.transferThreads)
+        let laneCount = max(1, configuration.transferThreads ?? System.coreCount)
         let connectionsPerLane = max(1, (configuration.maxConnections + laneCount - 1) / laneCount)
         let stopped = NIOLockedValueBox<(running: Int, waiters: [CheckedContinuation<Void, Never>])>((laneCount, []))
         var lanes: [UpstreamCommandQueue] = []

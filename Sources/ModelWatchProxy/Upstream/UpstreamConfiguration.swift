@@ -9,8 +9,9 @@ public struct UpstreamConfiguration: Sendable {
     public var maxConnections: Int
     /// CA bundle for verifying an `https` backend; the system bundle when `nil`.
     public var caFile: String?
-    /// Threads that run libcurl transfers, each with its own multi handle and connection pool.
-    public var transferThreads: Int
+    /// Threads that run libcurl transfers, each with its own multi handle and connection pool;
+    /// `nil` means one per core.
+    public var transferThreads: Int?
 
     public init(
         url: UpstreamURL,
@@ -18,7 +19,7 @@ public struct UpstreamConfiguration: Sendable {
         timeout: Duration? = .seconds(60),
         maxConnections: Int = 128,
         caFile: String? = nil,
-        transferThreads: Int = 1
+        transferThreads: Int? = nil
     ) {
         self.url = url
         self.connectTimeout = connectTimeout
