@@ -89,6 +89,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "modelwatch",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

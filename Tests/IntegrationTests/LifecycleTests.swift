@@ -8,8 +8,12 @@ import Testing
 struct LifecycleTests {
     @Test("SIGTERM stops accepting, lets in-flight requests finish, then exits 0")
     func gracefulShutdown() async throws {
-        let backend = try await TestBackend.start()
-        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(backend.port)", server: ["grace_period": "10s"])
+        try await withSidecar(server: ["grace_period": "10s"]) { backend, sidecar in
+            try await self.drain(backend: backend, sidecar: sidecar)
+        }
+    }
+
+    private func drain(backend: TestBackend, sidecar: ModelWatchProcess) async throws {
         async let first = TestClient.send(port: sidecar.dataPort, path: "/gated")
         async let second = TestClient.send(port: sidecar.dataPort, method: .POST, path: "/gated", body: ByteBuffer(string: "x"))
         try await backend.waitForRequests(2)
@@ -34,7 +38,6 @@ struct LifecycleTests {
         #expect(answers.map(\.status) == [200, 200])
         #expect(answers.map(\.text) == ["released", "released"])
         #expect(await sidecar.waitForExit() == 0)
-        await backend.shutdown()
     }
 
     @Test("requests still running when the grace period ends are cut off and the process exits 0")

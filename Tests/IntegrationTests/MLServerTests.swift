@@ -25,15 +25,14 @@ struct MLServerTests {
 
     @Test("every answer through the sidecar is identical to MLServer's own, successes and errors alike")
     func identicalAnswers() async throws {
-        let mlserver = try await MLServerProcess.start()
-        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(mlserver.httpPort)")
-        defer {
-            Task {
-                await sidecar.stop()
-                await mlserver.stop()
+        try await withMLServer { mlserver in
+            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)") { sidecar in
+                try await self.compareAnswers(mlserver: mlserver, sidecar: sidecar)
             }
         }
+    }
 
+    private func compareAnswers(mlserver: MLServerProcess, sidecar: ModelWatchProcess) async throws {
         let readiness = try await sidecar.waitForReadiness(true)
         #expect(readiness.text.contains("GET /v2/health/ready answered 200"))
 
@@ -66,9 +65,14 @@ struct MLServerTests {
 
     @Test("MLServer killed with SIGKILL: the sidecar answers 502 and /readyz turns 503")
     func backendKilled() async throws {
-        let mlserver = try await MLServerProcess.start()
-        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(mlserver.httpPort)")
-        defer { Task { await sidecar.stop() } }
+        try await withMLServer { mlserver in
+            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)") { sidecar in
+                try await self.killBackend(mlserver: mlserver, sidecar: sidecar)
+            }
+        }
+    }
+
+    private func killBackend(mlserver: MLServerProcess, sidecar: ModelWatchProcess) async throws {
         _ = try await sidecar.waitForReadiness(true)
 
         await mlserver.killHard()

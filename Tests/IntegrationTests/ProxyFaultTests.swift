@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -16,23 +17,23 @@ struct ProxyFaultTests {
     @Test("a backend that refuses connections gives 502 upstream-connect, and /readyz says not ready")
     func connectionRefused() async throws {
         let port = try await freePort()
-        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(port)")
-        defer { Task { await sidecar.stop() } }
-        let response = try await TestClient.send(
-            port: sidecar.dataPort, method: .POST, path: "/v2/models/m/infer", body: ByteBuffer(string: "{}"))
-        self.expectSidecarError(response, status: 502, cause: "upstream-connect")
-        let readiness = try await sidecar.waitForReadiness(false)
-        #expect(readiness.status == 503)
-        #expect(readiness.text.contains("not ready"))
+        try await withSidecar(upstream: "http://127.0.0.1:\(port)") { sidecar in
+            let response = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: "/v2/models/m/infer", body: ByteBuffer(string: "{}"))
+            self.expectSidecarError(response, status: 502, cause: "upstream-connect")
+            let readiness = try await sidecar.waitForReadiness(false)
+            #expect(readiness.status == 503)
+            #expect(readiness.text.contains("not ready"))
 
-        // When the backend comes up, readiness and traffic recover without a restart.
-        let backend = try await TestBackend.start(port: port)
-        let ready = try await sidecar.waitForReadiness(true)
-        #expect(ready.status == 200)
-        let recovered = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "back"))
-        #expect(recovered.text == "back")
-        await backend.shutdown()
-        await sidecar.stop()
+            // When the backend comes up, readiness and traffic recover without a restart.
+            let backend = try await TestBackend.start(port: port)
+            let ready = try await sidecar.waitForReadiness(true)
+            #expect(ready.status == 200)
+            let recovered = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "back"))
+            #expect(recovered.text == "back")
+            await backend.shutdown()
+        }
     }
 
     @Test("a backend slower than upstream.timeout gives 504 upstream-timeout")
@@ -83,8 +84,12 @@ struct ProxyFaultTests {
 
     @Test("a backend that goes away before answering gives the sidecar's 502, not a hang or a crash")
     func backendGoesAway() async throws {
-        let backend = try await TestBackend.start()
-        let sidecar = try await ModelWatchProcess.start(upstream: "http://127.0.0.1:\(backend.port)")
+        try await withSidecar { backend, sidecar in
+            try await self.dropBackend(backend, behind: sidecar)
+        }
+    }
+
+    private func dropBackend(_ backend: TestBackend, behind sidecar: ModelWatchProcess) async throws {
         async let response = TestClient.send(port: sidecar.dataPort, path: "/hang")
         try await backend.waitForRequests(1)
         await backend.shutdown()
@@ -95,7 +100,6 @@ struct ProxyFaultTests {
         let cause = answer.head.headers.first(name: SidecarHeader.error)
         #expect(cause == "upstream-reset" || cause == "upstream-connect")
         #expect(sidecar.isRunning)
-        await sidecar.stop()
     }
 
     @Test(
@@ -146,6 +150,76 @@ struct ProxyFaultTests {
         try await withSidecar(server: ["idle_timeout": "300ms"]) { _, sidecar in
             let reply = try await TestClient.raw(port: sidecar.dataPort, "", timeout: .seconds(10))
             #expect(reply.isEmpty)
+        }
+    }
+
+    @Test("a client that stops reading holds the backend back instead of filling the sidecar's memory")
+    func slowClientBackpressure() async throws {
+        try await withSidecar { backend, sidecar in
+            let connection = try await TestClient.connect(port: sidecar.dataPort)
+            try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/firehose", headers: ["host": "x"])))
+                try await outbound.write(.end(nil))
+                var parts = inbound.makeAsyncIterator()
+                guard case .head(let head) = try await parts.next() else { throw TestFailure("expected a head") }
+                #expect(head.status == .ok)
+                // Stop reading: only socket buffers and the sidecar's 1 MiB window may fill up.
+                let before = sidecar.residentBytes
+                try await Task.sleep(for: .seconds(1))
+                let grown = sidecar.residentBytes - before
+                print("slow client: sidecar resident memory grew by \(grown) bytes; the backend wrote \(backend.firehoseBytesWritten)")
+                #expect(grown < 16 << 20, "the sidecar's memory grew by \(grown) bytes for a client that reads nothing")
+                // Reading again drains everything, intact.
+                var received = 0
+                var mismatch = false
+                let expected = TestBackend.pattern(1 << 20)
+                while let part = try await parts.next() {
+                    if case .body(let chunk) = part {
+                        let offset = received % (1 << 20)
+                        if chunk.readableBytes <= (1 << 20) - offset,
+                            chunk != expected.getSlice(at: offset, length: chunk.readableBytes)
+                        {
+                            mismatch = true
+                        }
+                        received += chunk.readableBytes
+                    }
+                    if case .end = part { break }
+                }
+                #expect(received == 64 << 20)
+                #expect(!mismatch)
+            }
+        }
+    }
+
+    @Test("a backend that stops reading holds the client's upload back instead of filling the sidecar's memory")
+    func slowBackendBackpressure() async throws {
+        try await withSidecar { backend, sidecar in
+            let connection = try await TestClient.connect(port: sidecar.dataPort)
+            let total = 64 << 20
+            let sent = NIOLockedValueBox(0)
+            try await connection.executeThenClose { inbound, outbound in
+                let head = HTTPRequestHead(
+                    version: .http1_1, method: .POST, uri: "/stall-upload", headers: ["host": "x", "content-length": "\(total)"])
+                try await outbound.write(.head(head))
+                let upload = Task {
+                    let chunk = TestBackend.pattern(1 << 20)
+                    for _ in 0..<64 {
+                        try await outbound.write(.body(.byteBuffer(chunk)))
+                        sent.withLockedValue { $0 += chunk.readableBytes }
+                    }
+                    try await outbound.write(.end(nil))
+                }
+                let before = sidecar.residentBytes
+                try await Task.sleep(for: .seconds(1))
+                let grown = sidecar.residentBytes - before
+                print("slow backend: sidecar resident memory grew by \(grown) bytes; the client wrote \(sent.withLockedValue { $0 })")
+                #expect(grown < 16 << 20, "the sidecar's memory grew by \(grown) bytes for a backend that reads nothing")
+                backend.gate.open()
+                try await upload.value
+                var responses = inbound.makeAsyncIterator()
+                let response = try await TestClient.readResponse(&responses)
+                #expect(response.text == "\(total)")
+            }
         }
     }
 

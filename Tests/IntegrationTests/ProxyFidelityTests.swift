@@ -198,6 +198,23 @@ struct ProxyFidelityTests {
         }
     }
 
+    @Test("upstream connections are reused: thirty requests from thirty client connections open at most one new backend connection")
+    func upstreamConnectionReuse() async throws {
+        try await withSidecar(upstreamSettings: ["transfer_threads": "1"]) { backend, sidecar in
+            _ = try await sidecar.waitForReadiness(true)
+            let before = backend.connectionsAccepted
+            for index in 0..<30 {
+                let response = try await TestClient.send(
+                    port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "\(index)"))
+                #expect(response.text == "\(index)")
+            }
+            #expect(backend.requests.count == 30)
+            // The readiness probe's connection is shared too; a probe that happens to run at the
+            // same moment as a request may need one more.
+            #expect(backend.connectionsAccepted - before <= 1)
+        }
+    }
+
     @Test("Expect: 100-continue is answered by the sidecar and the body still arrives")
     func expectContinue() async throws {
         try await withSidecar { backend, sidecar in

@@ -29,8 +29,32 @@ final class MLServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
+        self.signalTree(SIGKILL)
+    }
+
+    /// Signals MLServer and every process it started. MLServer forks helpers that outlive it
+    /// when only the parent is signalled, so the tree is collected first, from `/proc`.
+    private func signalTree(_ signal: Int32) {
+        var tree = [self.process.processIdentifier]
+        var index = 0
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        let parents: [Int32: Int32] = Dictionary(
+            uniqueKeysWithValues: processes.compactMap { pid -> (Int32, Int32)? in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { return nil }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                guard fields.count > 1, let parent = Int32(fields[1]) else { return nil }
+                return (pid, parent)
+            }
+        )
+        while index < tree.count {
+            let parent = tree[index]
+            tree += parents.filter { $0.value == parent }.map(\.key)
+            index += 1
+        }
+        for pid in tree.reversed() {
+            kill(pid, signal)
         }
     }
 
@@ -82,19 +106,31 @@ final class MLServerProcess: @unchecked Sendable {
 
     /// Kills MLServer outright, as an OOM kill or a crashed node would.
     func killHard() async {
-        kill(self.process.processIdentifier, SIGKILL)
+        self.signalTree(SIGKILL)
         while self.process.isRunning {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
     func stop() async {
-        guard self.process.isRunning else { return }
-        kill(self.process.processIdentifier, SIGTERM)
+        self.signalTree(SIGTERM)
         let deadline = ContinuousClock.now + .seconds(10)
         while self.process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        if self.process.isRunning { await self.killHard() }
+        await self.killHard()
+    }
+}
+
+/// Runs `body` with a fresh MLServer and stops it afterwards, whatever happens.
+func withMLServer<Result>(_ body: (MLServerProcess) async throws -> Result) async throws -> Result {
+    let mlserver = try await MLServerProcess.start()
+    do {
+        let result = try await body(mlserver)
+        await mlserver.stop()
+        return result
+    } catch {
+        await mlserver.stop()
+        throw error
     }
 }

@@ -87,6 +87,14 @@ final class ModelWatchProcess: @unchecked Sendable {
 
     var isRunning: Bool { self.process.isRunning }
 
+    /// The sidecar's resident memory in bytes, from `/proc`.
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+
     func signal(_ signal: Int32) {
         kill(self.process.processIdentifier, signal)
     }
@@ -166,6 +174,24 @@ func freePort() async throws -> Int {
     let port = channel.localAddress?.port ?? 0
     try await channel.close()
     return port
+}
+
+/// Runs `body` with a sidecar in front of `upstream` and stops it afterwards, whatever happens.
+func withSidecar<Result>(
+    upstream: String,
+    server: [String: String] = [:],
+    upstreamSettings: [String: String] = [:],
+    _ body: (ModelWatchProcess) async throws -> Result
+) async throws -> Result {
+    let sidecar = try await ModelWatchProcess.start(upstream: upstream, server: server, upstreamSettings: upstreamSettings)
+    do {
+        let result = try await body(sidecar)
+        await sidecar.stop()
+        return result
+    } catch {
+        await sidecar.stop()
+        throw error
+    }
 }
 
 /// Runs `body` with a fresh backend and a sidecar in front of it, and stops both afterwards.

@@ -8,7 +8,7 @@ import NIOPosix
 /// nothing comes back at all. Every request it receives is recorded for the test to inspect.
 ///
 /// Routes: `/bytes/N` (N patterned bytes, Content-Length), `/chunked-bytes/N` (the same, chunked),
-/// `/sse` (one event, then the next only after `gate` opens), `/gated` (answers after `gate`
+/// `/stall-upload` (reads the body only after `gate` opens), `/firehose` (64 MiB, counting what the socket took), `/sse` (one event, then the next only after `gate` opens), `/gated` (answers after `gate`
 /// opens), `/hang` (never answers), `/truncate` (promises 100000 bytes, sends 1000, closes),
 /// `/status/N`, `/headers` (repeated and hop-by-hop response headers), `/v2/health/ready`;
 /// anything else echoes the request body.
@@ -23,6 +23,8 @@ final class TestBackend: Sendable {
     let port: Int
     let gate = Gate()
     private let received = NIOLockedValueBox<[ReceivedRequest]>([])
+    private let firehoseWritten = NIOLockedValueBox(0)
+    private let accepted = NIOLockedValueBox(0)
     private let serverChannel: any Channel
     private let acceptLoop: NIOLockedValueBox<Task<Void, Never>?> = NIOLockedValueBox(nil)
 
@@ -58,6 +60,16 @@ final class TestBackend: Sendable {
         return backend
     }
 
+    /// TCP connections accepted so far.
+    var connectionsAccepted: Int {
+        self.accepted.withLockedValue { $0 }
+    }
+
+    /// Bytes `/firehose` has handed to its socket so far.
+    var firehoseBytesWritten: Int {
+        self.firehoseWritten.withLockedValue { $0 }
+    }
+
     /// Requests received so far, in arrival order.
     var requests: [ReceivedRequest] {
         self.received.withLockedValue { $0 }
@@ -81,6 +93,7 @@ final class TestBackend: Sendable {
     }
 
     private func serve(_ connection: Connection) async {
+        self.accepted.withLockedValue { $0 += 1 }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
@@ -89,6 +102,10 @@ final class TestBackend: Sendable {
                 case .head(let requestHead):
                     head = requestHead
                     body.clear()
+                    if requestHead.uri == "/stall-upload" {
+                        // Read nothing of the body until the test opens the gate.
+                        await self.gate.wait()
+                    }
                 case .body(var chunk):
                     body.writeBuffer(&chunk)
                 case .end:
@@ -141,6 +158,18 @@ final class TestBackend: Sendable {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "data: {\"token\":\"first\"}\n\n"))))
             await self.gate.wait()
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "data: {\"token\":\"last\"}\n\ndata: [DONE]\n\n"))))
+            try await outbound.write(.end(nil))
+        case "stall-upload":
+            let text = "\(body.readableBytes)"
+            try await respond(.ok, ["content-length": "\(text.utf8.count)"], ByteBuffer(string: text))
+        case "firehose":
+            // 64 MiB as fast as the connection takes it; the count shows how far a reader let it get.
+            let chunk = Self.pattern(1 << 20)
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "\(64 << 20)"])))
+            for _ in 0..<64 {
+                try await outbound.write(.body(.byteBuffer(chunk)))
+                self.firehoseWritten.withLockedValue { $0 += chunk.readableBytes }
+            }
             try await outbound.write(.end(nil))
         case "gated":
             await self.gate.wait()

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything ModelWatch's build, tests, demo and benchmark need on a fresh Debian machine
+# with the Swift toolchain: system libraries, the real test peers (nginx, wrk) and, in .venv, the
+# real model server used by the tests and the demo (MLServer with scikit-learn). Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+
+packages=(libcurl4-openssl-dev nginx-light wrk curl)
+python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import mlserver, mlserver_sklearn, sklearn' >/dev/null 2>&1; then
+    echo "setup: installing MLServer and scikit-learn into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/IntegrationTests/Fixtures/requirements.txt
+fi
