@@ -46,7 +46,11 @@ public final class UpstreamClient: Service, Sendable {
         self.stopped = stopped
         self.logger = logger
         for (index, driver) in drivers.enumerated() {
+            let name = "mw-upstream-\(index)"
             let thread = Thread {
+                // Named for `top -H` and profilers: on Linux, Foundation's `Thread.name` does not reach
+                // the kernel's thread name, and writing the thread's `comm` file does.
+                try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
                 driver.run()
                 let waiters = stopped.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
                     state.running -= 1
@@ -56,7 +60,6 @@ public final class UpstreamClient: Service, Sendable {
                 }
                 for waiter in waiters { waiter.resume() }
             }
-            thread.name = "mw-upstream-\(index)"
             thread.start()
         }
     }
