@@ -74,6 +74,17 @@ struct LifecycleTests {
         }
     }
 
+    @Test("readiness_path auto: a backend without the OIP health endpoint (404) that answers HTTP counts as ready")
+    func readinessAutoFallsBack() async throws {
+        let backend = try await TestBackend.start(speaksOpenInference: false)
+        try await withSidecar(upstream: "http://127.0.0.1:\(backend.port)") { sidecar in
+            let ready = try await sidecar.waitForReadiness(true)
+            #expect(ready.status == 200)
+            #expect(ready.text.contains("answered 404"))
+        }
+        await backend.shutdown()
+    }
+
     @Test("a configured readiness path that fails keeps /readyz at 503")
     func readinessPath() async throws {
         try await withSidecar(upstreamSettings: ["readiness_path": "/status/503"]) { _, sidecar in

@@ -1,6 +1,8 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 /// Dead, slow and misbehaving backends and clients: the sidecar answers with its own clear errors
@@ -46,6 +48,56 @@ struct ProxyFaultTests {
             // The same client connection policy still works for the next request.
             let next = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "fine"))
             #expect(next.text == "fine")
+        }
+    }
+
+    @Test("a backend that never completes the TCP handshake gives 504 upstream-timeout after upstream.connect_timeout")
+    func connectTimeout() async throws {
+        // A real listener that never accepts, with its accept queue already full: the kernel
+        // leaves further connection attempts unanswered, as a black-holed host would.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = listen(listener, 0)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var fillers: [any Channel] = []
+        for _ in 0..<2 {
+            if let filler = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.milliseconds(200)).connect(host: "127.0.0.1", port: port).get()
+            {
+                fillers.append(filler)
+            }
+        }
+        defer { for filler in fillers { filler.close(promise: nil) } }
+
+        try await withSidecar(upstream: "http://127.0.0.1:\(port)", upstreamSettings: ["connect_timeout": "300ms"]) { sidecar in
+            let started = ContinuousClock.now
+            let response = try await TestClient.send(port: sidecar.dataPort, path: "/v1/models/m")
+            self.expectSidecarError(response, status: 504, cause: "upstream-timeout")
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test("HTTP/1.0 clients get HTTP/1.0 answers, and the connection closes when no length is known")
+    func http10() async throws {
+        try await withSidecar { _, sidecar in
+            let fixed = try await TestClient.raw(port: sidecar.dataPort, "GET /bytes/10 HTTP/1.0\r\nHost: x\r\n\r\n")
+            #expect(fixed.hasPrefix("HTTP/1.0 200"))
+            #expect(fixed.lowercased().contains("content-length: 10"))
+            // Chunked from the backend cannot be chunked to an HTTP/1.0 client: the body runs to the close.
+            let streamed = try await TestClient.raw(port: sidecar.dataPort, "GET /chunked-bytes/5000 HTTP/1.0\r\nHost: x\r\n\r\n")
+            #expect(streamed.hasPrefix("HTTP/1.0 200"))
+            #expect(!streamed.lowercased().contains("transfer-encoding"))
+            let headEnd = try #require(streamed.range(of: "\r\n\r\n"))
+            let body = streamed[headEnd.upperBound...].unicodeScalars.map { UInt8($0.value) }
+            #expect(body == Array(TestBackend.pattern(5000).readableBytesView))
         }
     }
 

@@ -28,13 +28,17 @@ final class TestBackend: Sendable {
     private let serverChannel: any Channel
     private let acceptLoop: NIOLockedValueBox<Task<Void, Never>?> = NIOLockedValueBox(nil)
 
-    private init(port: Int, serverChannel: any Channel) {
+    /// Whether `/v2/health/ready` answers 200 (an Open Inference Protocol server) or 404 (any other).
+    private let speaksOpenInference: Bool
+
+    private init(port: Int, serverChannel: any Channel, speaksOpenInference: Bool) {
         self.port = port
         self.serverChannel = serverChannel
+        self.speaksOpenInference = speaksOpenInference
     }
 
     /// Binds a fresh backend on loopback (an ephemeral port unless one is given) and starts serving.
-    static func start(port: Int = 0) async throws -> TestBackend {
+    static func start(port: Int = 0, speaksOpenInference: Bool = true) async throws -> TestBackend {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: port) { channel in
@@ -43,7 +47,11 @@ final class TestBackend: Sendable {
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
-        let backend = TestBackend(port: server.channel.localAddress!.port!, serverChannel: server.channel)
+        let backend = TestBackend(
+            port: server.channel.localAddress!.port!,
+            serverChannel: server.channel,
+            speaksOpenInference: speaksOpenInference
+        )
         let task = Task {
             await withDiscardingTaskGroup { group in
                 do {
@@ -199,7 +207,7 @@ final class TestBackend: Sendable {
                 ByteBuffer(string: "ok")
             )
         case "v2" where path == "/v2/health/ready":
-            try await respond(.ok, ["content-length": "0"], nil)
+            try await respond(self.speaksOpenInference ? .ok : .notFound, ["content-length": "0"], nil)
         default:
             var headers: HTTPHeaders = ["content-length": "\(body.readableBytes)", "x-echo-method": head.method.rawValue]
             headers.add(name: "content-type", value: head.headers.first(name: "content-type") ?? "application/octet-stream")

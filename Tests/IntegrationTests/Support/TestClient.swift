@@ -102,7 +102,8 @@ enum TestClient {
         throw IncompleteResponse(head: head, bodyBytes: body.readableBytes)
     }
 
-    /// Writes raw bytes and returns everything the server sends until it closes the connection.
+    /// Writes raw bytes and returns everything the server sends until it closes the connection,
+    /// one character per byte.
     static func raw(port: Int, _ bytes: String, timeout: Duration = .seconds(10)) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -122,7 +123,8 @@ enum TestClient {
                             received.writeBuffer(&chunk)
                         }
                     } catch {}
-                    return String(buffer: received)
+                    // One character per byte (Latin-1), so binary bodies keep their length and values.
+                    return String(String.UnicodeScalarView(received.readableBytesView.map { Unicode.Scalar($0) }))
                 }
             }
             group.addTask {
