@@ -44,6 +44,10 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchProtocols",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "ModelWatch",
             dependencies: [
                 "ModelWatchProxy",
@@ -74,6 +78,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchProtocolsTests",
+            dependencies: ["ModelWatchProtocols"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

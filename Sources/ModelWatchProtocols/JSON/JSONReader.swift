@@ -1,0 +1,308 @@
+/// Parses JSON (RFC 8259) from raw bytes, with the limits a sidecar needs against hostile input.
+///
+/// Built for decoding prediction payloads off the proxy path: it reads bytes in place, never
+/// recurses deeper than `maxDepth`, and refuses documents with more than `maxValues` values, so
+/// no body can exhaust the stack or memory. TF Serving's REST API sends `NaN`, `Infinity` and
+/// `-Infinity` as bare literals; `allowNonFiniteLiterals` accepts them.
+public struct JSONReader: Sendable {
+    /// Why a document was refused, with the byte offset where reading stopped.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Stable, bounded reasons: they become metric label values.
+        public enum Reason: String, Sendable, CaseIterable {
+            case truncated = "truncated"
+            case unexpectedCharacter = "unexpected_character"
+            case invalidNumber = "invalid_number"
+            case invalidString = "invalid_string"
+            case tooDeep = "too_deep"
+            case tooLarge = "too_large"
+            case trailingData = "trailing_data"
+        }
+
+        public let reason: Reason
+        public let offset: Int
+
+        public var description: String { "\(self.reason.rawValue) at byte \(self.offset)" }
+    }
+
+    public var maxDepth: Int
+    public var maxValues: Int
+    public var allowNonFiniteLiterals: Bool
+
+    public init(maxDepth: Int = 64, maxValues: Int = 50_000_000, allowNonFiniteLiterals: Bool = true) {
+        self.maxDepth = maxDepth
+        self.maxValues = maxValues
+        self.allowNonFiniteLiterals = allowNonFiniteLiterals
+    }
+
+    /// Parses one complete document; only whitespace may follow it.
+    /// - Throws: `Failure` with the reason and the offset.
+    public func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+        var cursor = Cursor(bytes: bytes, reader: self)
+        let value = try cursor.value(depth: 0)
+        cursor.skipWhitespace()
+        guard cursor.offset == bytes.count else { throw Failure(reason: .trailingData, offset: cursor.offset) }
+        return value
+    }
+
+    /// Parses a document held in an array of bytes.
+    public func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBytes { buffer in
+            do throws(Failure) { return .success(try self.parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
+private struct Cursor {
+    let bytes: UnsafeRawBufferPointer
+    let reader: JSONReader
+    var offset = 0
+    var values = 0
+
+    init(bytes: UnsafeRawBufferPointer, reader: JSONReader) {
+        self.bytes = bytes
+        self.reader = reader
+    }
+
+    private func fail(_ reason: JSONReader.Failure.Reason) -> JSONReader.Failure {
+        JSONReader.Failure(reason: reason, offset: self.offset)
+    }
+
+    mutating func skipWhitespace() {
+        while self.offset < self.bytes.count {
+            switch self.bytes[self.offset] {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): self.offset += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func count() throws(JSONReader.Failure) {
+        self.values += 1
+        if self.values > self.reader.maxValues { throw self.fail(.tooLarge) }
+    }
+
+    mutating func value(depth: Int) throws(JSONReader.Failure) -> JSONValue {
+        self.skipWhitespace()
+        guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+        try self.count()
+        switch self.bytes[self.offset] {
+        case UInt8(ascii: "{"): return try self.object(depth: depth + 1)
+        case UInt8(ascii: "["): return try self.array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try self.string())
+        case UInt8(ascii: "t"):
+            try self.literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.literal("null")
+            return .null
+        default: return .number(try self.number())
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(JSONReader.Failure) {
+        let length = word.utf8CodeUnitCount
+        guard self.offset + length <= self.bytes.count else { throw self.fail(.truncated) }
+        for index in 0..<length where self.bytes[self.offset + index] != word.utf8Start[index] {
+            throw self.fail(.unexpectedCharacter)
+        }
+        self.offset += length
+    }
+
+    private mutating func object(depth: Int) throws(JSONReader.Failure) -> JSONValue {
+        guard depth <= self.reader.maxDepth else { throw self.fail(.tooDeep) }
+        self.offset += 1  // {
+        var members: [(key: String, value: JSONValue)] = []
+        self.skipWhitespace()
+        if self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: "}") {
+            self.offset += 1
+            return .object(members)
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+            guard self.bytes[self.offset] == UInt8(ascii: "\"") else { throw self.fail(.unexpectedCharacter) }
+            let key = try self.string()
+            self.skipWhitespace()
+            guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+            guard self.bytes[self.offset] == UInt8(ascii: ":") else { throw self.fail(.unexpectedCharacter) }
+            self.offset += 1
+            members.append((key, try self.value(depth: depth)))
+            guard try self.separator(closing: UInt8(ascii: "}")) else { return .object(members) }
+        }
+    }
+
+    private mutating func array(depth: Int) throws(JSONReader.Failure) -> JSONValue {
+        guard depth <= self.reader.maxDepth else { throw self.fail(.tooDeep) }
+        self.offset += 1  // [
+        self.skipWhitespace()
+        if self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: "]") {
+            self.offset += 1
+            return .array([])
+        }
+        // Optimistically read a flat numeric array; fall back to general values at the first non-number.
+        var numbers: [Double] = []
+        while true {
+            self.skipWhitespace()
+            guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+            guard Self.startsNumber(self.bytes[self.offset]) else { break }
+            try self.count()
+            numbers.append(try self.number())
+            guard try self.separator(closing: UInt8(ascii: "]")) else { return .numbers(numbers) }
+        }
+        var values = numbers.map(JSONValue.number)
+        while true {
+            values.append(try self.value(depth: depth))
+            guard try self.separator(closing: UInt8(ascii: "]")) else { return .array(values) }
+        }
+    }
+
+    /// Consumes `,` (returns true) or the closing bracket (returns false).
+    private mutating func separator(closing: UInt8) throws(JSONReader.Failure) -> Bool {
+        self.skipWhitespace()
+        guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+        switch self.bytes[self.offset] {
+        case UInt8(ascii: ","):
+            self.offset += 1
+            return true
+        case closing:
+            self.offset += 1
+            return false
+        default:
+            throw self.fail(.unexpectedCharacter)
+        }
+    }
+
+    private static func startsNumber(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: "N") || byte == UInt8(ascii: "I")
+    }
+
+    private mutating func number() throws(JSONReader.Failure) -> Double {
+        let start = self.offset
+        if self.reader.allowNonFiniteLiterals, let special = self.nonFiniteLiteral() {
+            return special
+        }
+        var index = self.offset
+        func digits() -> Int {
+            let first = index
+            while index < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[index]) { index += 1 }
+            return index - first
+        }
+        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let integerStart = index
+        let integerDigits = digits()
+        guard integerDigits > 0 else { throw self.fail(index >= self.bytes.count ? .truncated : .invalidNumber) }
+        // RFC 8259: no leading zeros.
+        guard integerDigits == 1 || self.bytes[integerStart] != UInt8(ascii: "0") else { throw self.fail(.invalidNumber) }
+        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw self.fail(.invalidNumber) }
+        }
+        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "e") || self.bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "+") || self.bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw self.fail(.invalidNumber) }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<index]), as: UTF8.self)
+        guard let value = Double(text) else { throw self.fail(.invalidNumber) }
+        self.offset = index
+        return value
+    }
+
+    private mutating func nonFiniteLiteral() -> Double? {
+        let candidates: [(String, Double)] = [("NaN", .nan), ("Infinity", .infinity), ("-Infinity", -.infinity)]
+        for (word, value) in candidates {
+            let utf8 = Array(word.utf8)
+            if self.offset + utf8.count <= self.bytes.count,
+                zip(utf8.indices, utf8).allSatisfy({ self.bytes[self.offset + $0] == $1 })
+            {
+                self.offset += utf8.count
+                return value
+            }
+        }
+        return nil
+    }
+
+    mutating func string() throws(JSONReader.Failure) -> String {
+        self.offset += 1  // opening quote
+        let start = self.offset
+        var needsUnescaping = false
+        while true {
+            guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+            let byte = self.bytes[self.offset]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte < 0x20 { throw self.fail(.invalidString) }
+            if byte == UInt8(ascii: "\\") {
+                needsUnescaping = true
+                self.offset += 1
+                guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+            }
+            self.offset += 1
+        }
+        let raw = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.offset])
+        self.offset += 1  // closing quote
+        guard needsUnescaping else {
+            guard let text = String(validating: raw, as: UTF8.self) else { throw self.fail(.invalidString) }
+            return text
+        }
+        return try self.unescape(raw)
+    }
+
+    private func unescape(_ raw: UnsafeRawBufferPointer) throws(JSONReader.Failure) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.count)
+        var index = 0
+        func hex4() throws(JSONReader.Failure) -> UInt32 {
+            guard index + 4 < raw.count + 1 else { throw self.fail(.invalidString) }
+            var value: UInt32 = 0
+            for offset in 0..<4 {
+                guard index + offset < raw.count, let digit = Int(String(UnicodeScalar(raw[index + offset])), radix: 16) else {
+                    throw self.fail(.invalidString)
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            index += 4
+            return value
+        }
+        while index < raw.count {
+            let byte = raw[index]
+            index += 1
+            guard byte == UInt8(ascii: "\\") else {
+                output.append(byte)
+                continue
+            }
+            let escape = raw[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard index + 1 < raw.count, raw[index] == UInt8(ascii: "\\"), raw[index + 1] == UInt8(ascii: "u") else {
+                        throw self.fail(.invalidString)
+                    }
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw self.fail(.invalidString) }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw self.fail(.invalidString) }
+                output.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default:
+                throw self.fail(.invalidString)
+            }
+        }
+        guard let text = String(validating: output, as: UTF8.self) else { throw self.fail(.invalidString) }
+        return text
+    }
+}
