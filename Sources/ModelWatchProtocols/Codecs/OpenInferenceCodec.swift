@@ -1,0 +1,146 @@
+/// Decodes Open Inference Protocol v2 bodies (KServe, Triton, MLServer): `inputs` of a request,
+/// `outputs` of a response, each `{name, shape, datatype, data}`.
+///
+/// `data` may be flat or nested row-major arrays. With the binary-tensor extension the body starts
+/// with a JSON header of `Inference-Header-Content-Length` bytes and tensors whose
+/// `parameters.binary_data_size` says how many bytes of the blob that follows are theirs; those
+/// are reported by size only.
+public struct OpenInferenceCodec: Sendable {
+    /// Datatypes of the protocol, with the size in bytes of one element (`BYTES` varies).
+    static let datatypes: [String: Int] = [
+        "BOOL": 1, "UINT8": 1, "UINT16": 2, "UINT32": 4, "UINT64": 8, "INT8": 1, "INT16": 2, "INT32": 4, "INT64": 8,
+        "FP16": 2, "FP32": 4, "FP64": 8, "BF16": 2, "BYTES": 0,
+    ]
+
+    private let reader: JSONReader
+
+    public init(reader: JSONReader = JSONReader(allowNonFiniteLiterals: false)) {
+        self.reader = reader
+    }
+
+    /// Decodes a request's `inputs`.
+    /// - Parameters:
+    ///   - headerLength: the `Inference-Header-Content-Length` header, when the binary extension is used.
+    public func decodeRequest(_ body: [UInt8], headerLength: Int? = nil) throws(PayloadDecodeFailure) -> DecodedPayload {
+        try self.decode(body, headerLength: headerLength, field: "inputs")
+    }
+
+    /// Decodes a response's `outputs`, with the model name and version it reports.
+    public func decodeResponse(_ body: [UInt8], headerLength: Int? = nil) throws(PayloadDecodeFailure) -> DecodedPayload {
+        try self.decode(body, headerLength: headerLength, field: "outputs")
+    }
+
+    private func decode(_ body: [UInt8], headerLength: Int?, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
+        var json = body[...]
+        var blobBytes = 0
+        if let headerLength {
+            guard headerLength >= 0, headerLength <= body.count else {
+                throw PayloadDecodeFailure(.invalidBinaryHeader, "header length \(headerLength) for a body of \(body.count) bytes")
+            }
+            json = body[..<headerLength]
+            blobBytes = body.count - headerLength
+        }
+        let document: JSONValue
+        do {
+            document = try self.reader.parse(Array(json))
+        } catch {
+            throw PayloadDecodeFailure(.invalidJSON, error.description)
+        }
+        guard case .object = document else { throw PayloadDecodeFailure(.notAnObject, "the body is not a JSON object") }
+        guard let list = document[field] else { throw PayloadDecodeFailure(.missingField, "no \"\(field)\"") }
+        guard let entries = list.elements else { throw PayloadDecodeFailure(.wrongType, "\"\(field)\" is not an array") }
+        var tensors: [Tensor] = []
+        var binaryDeclared = 0
+        for (index, entry) in entries.enumerated() {
+            let tensor = try self.tensor(entry, at: "\(field)[\(index)]")
+            if case .binary(let count) = tensor.values { binaryDeclared += count }
+            tensors.append(tensor)
+        }
+        if binaryDeclared > blobBytes {
+            throw PayloadDecodeFailure(.invalidBinaryHeader, "tensors declare \(binaryDeclared) binary bytes, the body has \(blobBytes)")
+        }
+        let batch = tensors.first.flatMap { $0.shape.first }
+        return DecodedPayload(
+            model: document["model_name"]?.stringValue,
+            version: document["model_version"]?.stringValue,
+            tensors: tensors,
+            batchSize: batch
+        )
+    }
+
+    private func tensor(_ entry: JSONValue, at path: String) throws(PayloadDecodeFailure) -> Tensor {
+        guard case .object = entry else { throw PayloadDecodeFailure(.wrongType, "\(path) is not an object") }
+        guard let name = entry["name"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).name") }
+        guard let datatype = entry["datatype"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).datatype") }
+        guard let width = Self.datatypes[datatype] else { throw PayloadDecodeFailure(.unknownDatatype, "\(path).datatype \"\(datatype)\"") }
+        guard let dimensions = entry["shape"]?.elements else { throw PayloadDecodeFailure(.missingField, "\(path).shape") }
+        var shape: [Int] = []
+        var elements = 1
+        for dimension in dimensions {
+            guard let value = dimension.numberValue, value >= 0, value == value.rounded(), value < 1e12 else {
+                throw PayloadDecodeFailure(.invalidShape, "\(path).shape has \(dimension)")
+            }
+            shape.append(Int(value))
+            let (product, overflow) = elements.multipliedReportingOverflow(by: Int(value))
+            guard !overflow, product < 1 << 40 else { throw PayloadDecodeFailure(.invalidShape, "\(path).shape is too large") }
+            elements = product
+        }
+
+        if let size = entry["parameters"]?["binary_data_size"]?.numberValue {
+            guard size >= 0, size == size.rounded() else {
+                throw PayloadDecodeFailure(.invalidBinaryHeader, "\(path) binary_data_size \(size)")
+            }
+            if width > 0 && Int(size) != elements * width {
+                throw PayloadDecodeFailure(.shapeMismatch, "\(path): \(Int(size)) bytes for \(elements) \(datatype) elements")
+            }
+            return Tensor(name: name, datatype: datatype, shape: shape, values: .binary(byteCount: Int(size)))
+        }
+
+        guard let data = entry["data"] else { throw PayloadDecodeFailure(.missingField, "\(path).data") }
+        let values: Tensor.Values
+        if datatype == "BYTES" {
+            var strings: [String] = []
+            try Self.flatten(data, into: &strings, at: path)
+            values = .strings(strings)
+        } else {
+            var numbers: [Double] = []
+            numbers.reserveCapacity(elements)
+            try Self.flatten(data, into: &numbers, boolean: datatype == "BOOL", at: path)
+            values = .numbers(numbers)
+        }
+        let count: Int
+        switch values {
+        case .numbers(let numbers): count = numbers.count
+        case .strings(let strings): count = strings.count
+        case .binary: count = elements
+        }
+        guard count == elements else {
+            throw PayloadDecodeFailure(.shapeMismatch, "\(path): shape \(shape) holds \(elements) elements, data has \(count)")
+        }
+        return Tensor(name: name, datatype: datatype, shape: shape, values: values)
+    }
+
+    private static func flatten(_ value: JSONValue, into numbers: inout [Double], boolean: Bool, at path: String)
+        throws(PayloadDecodeFailure)
+    {
+        switch value {
+        case .numbers(let values) where !boolean: numbers.append(contentsOf: values)
+        case .number(let number) where !boolean: numbers.append(number)
+        case .bool(let flag) where boolean: numbers.append(flag ? 1 : 0)
+        case .array(let values):
+            for element in values { try self.flatten(element, into: &numbers, boolean: boolean, at: path) }
+        default:
+            throw PayloadDecodeFailure(.wrongType, "\(path).data holds \(boolean ? "a non-boolean" : "a non-number")")
+        }
+    }
+
+    private static func flatten(_ value: JSONValue, into strings: inout [String], at path: String) throws(PayloadDecodeFailure) {
+        switch value {
+        case .string(let text): strings.append(text)
+        case .array(let values):
+            for element in values { try self.flatten(element, into: &strings, at: path) }
+        default:
+            throw PayloadDecodeFailure(.wrongType, "\(path).data holds a non-string for BYTES")
+        }
+    }
+}
