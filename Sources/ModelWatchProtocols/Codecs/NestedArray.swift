@@ -3,6 +3,18 @@
 /// Shared by the codecs whose payloads carry plain JSON arrays rather than declared shapes (TF
 /// Serving, MLflow, generic JSON): the shape is inferred, and ragged or mixed-type arrays refused.
 enum NestedArray {
+    /// Parses a body that must be a JSON object, mapping the reader's failures to decode failures.
+    static func document(_ body: some Collection<UInt8>, reader: JSONReader) throws(PayloadDecodeFailure) -> JSONValue {
+        let document: JSONValue
+        do {
+            document = try reader.parse(Array(body))
+        } catch {
+            throw PayloadDecodeFailure(.invalidJSON, error.description)
+        }
+        guard case .object = document else { throw PayloadDecodeFailure(.notAnObject, "the body is not a JSON object") }
+        return document
+    }
+
     /// - Returns: the inferred shape and the flattened values with their datatype
     ///   (`FP64` for numbers, `BOOL` for booleans, `BYTES` for strings and `{"b64": …}` objects).
     static func flatten(_ value: JSONValue, at path: String) throws(PayloadDecodeFailure) -> (

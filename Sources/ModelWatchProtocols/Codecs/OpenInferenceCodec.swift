@@ -40,13 +40,7 @@ public struct OpenInferenceCodec: Sendable {
             json = body[..<headerLength]
             blobBytes = body.count - headerLength
         }
-        let document: JSONValue
-        do {
-            document = try self.reader.parse(Array(json))
-        } catch {
-            throw PayloadDecodeFailure(.invalidJSON, error.description)
-        }
-        guard case .object = document else { throw PayloadDecodeFailure(.notAnObject, "the body is not a JSON object") }
+        let document = try NestedArray.document(json, reader: self.reader)
         guard let list = document[field] else { throw PayloadDecodeFailure(.missingField, "no \"\(field)\"") }
         guard let entries = list.elements else { throw PayloadDecodeFailure(.wrongType, "\"\(field)\" is not an array") }
         var tensors: [Tensor] = []
@@ -97,50 +91,21 @@ public struct OpenInferenceCodec: Sendable {
         }
 
         guard let data = entry["data"] else { throw PayloadDecodeFailure(.missingField, "\(path).data") }
-        let values: Tensor.Values
-        if datatype == "BYTES" {
-            var strings: [String] = []
-            try Self.flatten(data, into: &strings, at: path)
-            values = .strings(strings)
-        } else {
-            var numbers: [Double] = []
-            numbers.reserveCapacity(elements)
-            try Self.flatten(data, into: &numbers, boolean: datatype == "BOOL", at: path)
-            values = .numbers(numbers)
-        }
+        // Flat or nested row-major data; nested data must be rectangular.
+        let (found, _, values) = try NestedArray.flatten(data, at: "\(path).data")
         let count: Int
         switch values {
         case .numbers(let numbers): count = numbers.count
         case .strings(let strings): count = strings.count
-        case .binary: count = elements
+        case .binary: throw PayloadDecodeFailure(.wrongType, "\(path).data holds {\"b64\": …} objects, which are not OIP data")
+        }
+        let numeric = found == "FP64" && datatype != "BOOL" && datatype != "BYTES"
+        guard count == 0 || found == datatype || numeric else {
+            throw PayloadDecodeFailure(.wrongType, "\(path).data holds \(found) values for datatype \(datatype)")
         }
         guard count == elements else {
             throw PayloadDecodeFailure(.shapeMismatch, "\(path): shape \(shape) holds \(elements) elements, data has \(count)")
         }
         return Tensor(name: name, datatype: datatype, shape: shape, values: values)
-    }
-
-    private static func flatten(_ value: JSONValue, into numbers: inout [Double], boolean: Bool, at path: String)
-        throws(PayloadDecodeFailure)
-    {
-        switch value {
-        case .numbers(let values) where !boolean: numbers.append(contentsOf: values)
-        case .number(let number) where !boolean: numbers.append(number)
-        case .bool(let flag) where boolean: numbers.append(flag ? 1 : 0)
-        case .array(let values):
-            for element in values { try self.flatten(element, into: &numbers, boolean: boolean, at: path) }
-        default:
-            throw PayloadDecodeFailure(.wrongType, "\(path).data holds \(boolean ? "a non-boolean" : "a non-number")")
-        }
-    }
-
-    private static func flatten(_ value: JSONValue, into strings: inout [String], at path: String) throws(PayloadDecodeFailure) {
-        switch value {
-        case .string(let text): strings.append(text)
-        case .array(let values):
-            for element in values { try self.flatten(element, into: &strings, at: path) }
-        default:
-            throw PayloadDecodeFailure(.wrongType, "\(path).data holds a non-string for BYTES")
-        }
     }
 }

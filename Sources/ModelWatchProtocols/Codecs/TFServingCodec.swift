@@ -48,14 +48,7 @@ public struct TFServingCodec: Sendable {
     }
 
     private func document(_ body: [UInt8]) throws(PayloadDecodeFailure) -> JSONValue {
-        let document: JSONValue
-        do {
-            document = try self.reader.parse(body)
-        } catch {
-            throw PayloadDecodeFailure(.invalidJSON, error.description)
-        }
-        guard case .object = document else { throw PayloadDecodeFailure(.notAnObject, "the body is not a JSON object") }
-        return document
+        try NestedArray.document(body, reader: self.reader)
     }
 
     /// `[[[label, score], …], …]`: one list of pairs per example, as `labels` and `scores` tensors.
