@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -48,9 +49,16 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchMetrics",
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "ModelWatch",
             dependencies: [
                 "ModelWatchProxy",
+                "ModelWatchProtocols",
+                "ModelWatchMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,6 +91,11 @@ let package = Package(
         .testTarget(
             name: "ModelWatchProtocolsTests",
             dependencies: ["ModelWatchProtocols"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchMetricsTests",
+            dependencies: ["ModelWatchMetrics"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

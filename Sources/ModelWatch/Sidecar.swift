@@ -1,4 +1,5 @@
 public import Logging
+import ModelWatchMetrics
 import ModelWatchProxy
 import NIOCore
 import NIOHTTP1
@@ -6,8 +7,8 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// The whole sidecar: upstream client, data port, admin port and readiness probe, run as one
-/// service group that stops gracefully on SIGTERM or SIGINT.
+/// The whole sidecar: upstream client, data port, analysis pipeline, admin port and readiness
+/// probe, run as one service group that stops gracefully on SIGTERM or SIGINT.
 public enum Sidecar {
     /// The version reported by `modelwatch --version`.
     public static let version = "0.1.0"
@@ -29,12 +30,21 @@ public enum Sidecar {
             timeout: configuration.readiness.timeout,
             logger: logger
         )
-        let proxy = ProxyServer.make(configuration: configuration.server, client: client, group: group, logger: logger)
+        let catalogue = MetricCatalogue(version: Self.version)
+        let models = configuration.models
+        let analyzer = ExchangeAnalyzer(
+            catalogue: catalogue,
+            labels: BoundedLabelValues(knownModels: models.names, maxModels: models.maxModels, maxVersions: models.maxVersions),
+            defaultModel: models.defaultModel,
+            logger: logger
+        )
+        let pipeline = AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer)
+        let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness))
+                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness, catalogue: catalogue))
             }
         }
         logger.info(
@@ -46,11 +56,13 @@ public enum Sidecar {
                 "admin.listen": "\(configuration.admin.listen)",
             ]
         )
-        // Shutdown runs in reverse order: the data port drains first, the upstream client goes last.
+        // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
+        // what it was handed, and the upstream client goes last.
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: client),
+                    .init(service: pipeline),
                     .init(service: admin),
                     .init(service: readiness),
                     .init(service: proxy),

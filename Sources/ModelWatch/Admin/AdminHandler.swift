@@ -1,8 +1,10 @@
+import ModelWatchMetrics
 import ModelWatchProxy
 import NIOCore
 import NIOHTTP1
 
-/// Serves the admin port: `/healthz` (the sidecar is alive) and `/readyz` (the backend is ready).
+/// Serves the admin port: `/healthz` (the sidecar is alive), `/readyz` (the backend is ready) and
+/// `/metrics` (the Prometheus exposition).
 ///
 /// The admin port is a separate listener, loopback by default, so nothing a client sends to the
 /// data port can reach it.
@@ -11,10 +13,12 @@ final class AdminHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let readiness: ReadinessProbe
+    private let catalogue: MetricCatalogue
     private var request: HTTPRequestHead?
 
-    init(readiness: ReadinessProbe) {
+    init(readiness: ReadinessProbe, catalogue: MetricCatalogue) {
         self.readiness = readiness
+        self.catalogue = catalogue
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -26,8 +30,14 @@ final class AdminHandler: ChannelInboundHandler {
         case .end:
             guard let head = self.request else { return }
             self.request = nil
-            let (status, body) = self.answer(head)
-            self.respond(status: status, json: body, to: head, context: context)
+            if head.method == .GET || head.method == .HEAD, head.uri.split(separator: "?").first == "/metrics" {
+                self.catalogue.setUpstreamUp(self.readiness.status.isReady)
+                let body = ByteBuffer(bytes: self.catalogue.exposition())
+                self.respond(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body, to: head, context: context)
+                return
+            }
+            let (status, json) = self.answer(head)
+            self.respond(status: status, contentType: "application/json", body: ByteBuffer(string: json), to: head, context: context)
         }
     }
 
@@ -50,10 +60,12 @@ final class AdminHandler: ChannelInboundHandler {
         }
     }
 
-    private func respond(status: HTTPResponseStatus, json: String, to request: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func respond(
+        status: HTTPResponseStatus, contentType: String, body: ByteBuffer, to request: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(json.utf8.count))
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
         if !request.isKeepAlive {
             headers.add(name: "connection", value: "close")
@@ -61,7 +73,7 @@ final class AdminHandler: ChannelInboundHandler {
         context.write(
             self.wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if request.method != .HEAD {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: json)))), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !request.isKeepAlive {

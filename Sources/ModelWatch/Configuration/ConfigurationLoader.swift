@@ -44,7 +44,9 @@ public enum ConfigurationLoader {
             server: draft.server,
             admin: draft.admin,
             upstream: draft.upstream,
-            readiness: draft.readiness
+            readiness: draft.readiness,
+            analysis: draft.analysis,
+            models: draft.models
         )
     }
 }
@@ -56,6 +58,8 @@ private struct Draft {
     var upstreamURL: UpstreamURL?
     var upstream = UpstreamConfiguration(url: UpstreamURL(scheme: "http", host: "127.0.0.1", port: 80, pathPrefix: ""))
     var readiness = ReadinessConfiguration()
+    var analysis = AnalysisConfiguration()
+    var models = ModelsConfiguration()
 
     mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
         if let listen = overrides.listen {
@@ -119,9 +123,42 @@ private struct DocumentReader {
                 for (field, node) in try self.entries(of: value, section: "upstream") {
                     try self.readUpstream(field, node, into: &draft)
                 }
+            case "analysis":
+                for (field, node) in try self.entries(of: value, section: "analysis") {
+                    try self.readAnalysis(field, node, into: &draft.analysis)
+                }
+            case "models":
+                for (field, node) in try self.entries(of: value, section: "models") {
+                    try self.readModels(field, node, into: &draft.models)
+                }
             default:
                 throw self.unknownKey(key, section: nil)
             }
+        }
+    }
+
+    private func readAnalysis(_ field: Key, _ node: Node, into analysis: inout AnalysisConfiguration) throws(ConfigurationError) {
+        let key = "analysis." + field.name
+        switch field.name {
+        case "queue_capacity": analysis.queueCapacity = try self.integer(node, key: key, range: 1...1_000_000)
+        case "max_payload_size": analysis.maxPayloadSize = try self.byteSize(node, key: key)
+        case "memory_limit": analysis.memoryLimit = try self.byteSize(node, key: key)
+        default: throw self.unknownKey(field, section: "analysis")
+        }
+    }
+
+    private func readModels(_ field: Key, _ node: Node, into models: inout ModelsConfiguration) throws(ConfigurationError) {
+        let key = "models." + field.name
+        switch field.name {
+        case "default": models.defaultModel = try self.string(node, key: key)
+        case "names":
+            guard case .sequence(let items) = node else { throw self.error(node, key: key, "expected a list of model names") }
+            var names: [String] = []
+            for item in items { names.append(try self.string(item, key: key)) }
+            models.names = names
+        case "max_models": models.maxModels = try self.integer(node, key: key, range: 0...10_000)
+        case "max_versions": models.maxVersions = try self.integer(node, key: key, range: 0...1_000)
+        default: throw self.unknownKey(field, section: "models")
         }
     }
 
@@ -255,7 +292,9 @@ private struct DocumentReader {
     private func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream"
+        case nil: known = "server, admin, upstream, analysis, models"
+        case "analysis": known = "queue_capacity, max_payload_size, memory_limit"
+        case "models": known = "default, names, max_models, max_versions"
         case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads"
         case "admin": known = "listen"
         default:

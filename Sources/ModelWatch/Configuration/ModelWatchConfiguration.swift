@@ -6,17 +6,23 @@ public struct ModelWatchConfiguration: Sendable {
     public var admin: AdminConfiguration
     public var upstream: UpstreamConfiguration
     public var readiness: ReadinessConfiguration
+    public var analysis: AnalysisConfiguration
+    public var models: ModelsConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
         admin: AdminConfiguration = AdminConfiguration(),
         upstream: UpstreamConfiguration,
-        readiness: ReadinessConfiguration = ReadinessConfiguration()
+        readiness: ReadinessConfiguration = ReadinessConfiguration(),
+        analysis: AnalysisConfiguration = AnalysisConfiguration(),
+        models: ModelsConfiguration = ModelsConfiguration()
     ) {
         self.server = server
         self.admin = admin
         self.upstream = upstream
         self.readiness = readiness
+        self.analysis = analysis
+        self.models = models
     }
 
     /// One line naming where traffic comes in and goes out.
@@ -25,7 +31,7 @@ public struct ModelWatchConfiguration: Sendable {
     }
 }
 
-/// The admin port: health, readiness and (later) metrics; loopback unless said otherwise.
+/// The admin port: health, readiness and metrics; loopback unless said otherwise.
 public struct AdminConfiguration: Sendable {
     public var listen: ListenAddress
 
@@ -44,6 +50,41 @@ public struct ReadinessConfiguration: Sendable {
         self.target = target
         self.interval = interval
         self.timeout = timeout
+    }
+}
+
+/// How much the analysis pipeline may hold before it drops observations.
+public struct AnalysisConfiguration: Sendable {
+    /// Finished exchanges waiting to be analysed; beyond this they are dropped and counted.
+    public var queueCapacity: Int
+    /// Bodies longer than this are proxied and counted but not decoded (`too_large`).
+    public var maxPayloadSize: Int
+    /// Body bytes the pipeline may hold at once, in flight and queued together.
+    public var memoryLimit: Int
+
+    public init(queueCapacity: Int = 4096, maxPayloadSize: Int = 8 << 20, memoryLimit: Int = 256 << 20) {
+        self.queueCapacity = queueCapacity
+        self.maxPayloadSize = maxPayloadSize
+        self.memoryLimit = memoryLimit
+    }
+}
+
+/// Which model and version names become metric label values.
+public struct ModelsConfiguration: Sendable {
+    /// The model for requests that name none (generic, MLflow); `nil` reports them as `unknown`.
+    public var defaultModel: String?
+    /// Models always reported under their own name.
+    public var names: [String]
+    /// How many further model names are kept, first seen first; later ones become `other`.
+    public var maxModels: Int
+    /// How many versions per model are kept; later ones become `other`.
+    public var maxVersions: Int
+
+    public init(defaultModel: String? = nil, names: [String] = [], maxModels: Int = 32, maxVersions: Int = 8) {
+        self.defaultModel = defaultModel
+        self.names = names
+        self.maxModels = maxModels
+        self.maxVersions = maxVersions
     }
 }
 

@@ -82,7 +82,7 @@ public struct TFServingCodec: Sendable {
     }
 
     /// Row form: a list of examples; named inputs are gathered across examples into one tensor each.
-    private func rows(_ value: JSONValue, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
+    func rows(_ value: JSONValue, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
         guard let examples = value.elements else { throw PayloadDecodeFailure(.wrongType, "\"\(field)\" is not a list") }
         guard case .object(let first)? = examples.first, first.first?.key != "b64" else {
             let (datatype, shape, values) = try NestedArray.flatten(value, at: field)
@@ -106,7 +106,7 @@ public struct TFServingCodec: Sendable {
     }
 
     /// Columnar form: one value (an unnamed tensor) or an object of named tensors.
-    private func columns(_ value: JSONValue, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
+    func columns(_ value: JSONValue, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
         guard case .object(let members) = value, value["b64"] == nil else {
             let (datatype, shape, values) = try NestedArray.flatten(value, at: field)
             return DecodedPayload(tensors: [Tensor(name: field, datatype: datatype, shape: shape, values: values)], batchSize: shape.first)

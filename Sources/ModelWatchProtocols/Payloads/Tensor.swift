@@ -56,6 +56,10 @@ public struct PayloadDecodeFailure: Error, Sendable, Equatable, CustomStringConv
         case shapeMismatch = "shape_mismatch"
         case invalidShape = "invalid_shape"
         case invalidBinaryHeader = "invalid_binary_header"
+        /// An event stream that ended without its terminator, or mid-event.
+        case truncatedStream = "truncated_stream"
+        /// The body was larger than the sidecar keeps for analysis; it was proxied, not decoded.
+        case tooLarge = "too_large"
     }
 
     public let reason: Reason

@@ -18,7 +18,9 @@ final class ProxyHandler: ChannelInboundHandler {
         var keepAlive: Bool
         var requestBytes = 0
         var requestEnded = false
-        var responseStarted = false
+        /// The status sent to the client, once the response head went out.
+        var responseStatus: Int?
+        var responseStarted: Bool { self.responseStatus != nil }
     }
 
     private enum State {
@@ -32,13 +34,18 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private let client: UpstreamClient
     private let maxBodySize: Int
+    private let observer: (any ExchangeObserver)?
     private let logger: Logger
     private var state = State.idle
+    /// What the current exchange looked like, for the observer. Kept outside `state` so that
+    /// appending to it mutates in place instead of copying its buffers' array.
+    private var recorder: ExchangeRecorder?
     private var context: ChannelHandlerContext?
 
-    init(client: UpstreamClient, maxBodySize: Int, logger: Logger) {
+    init(client: UpstreamClient, maxBodySize: Int, observer: (any ExchangeObserver)?, logger: Logger) {
         self.client = client
         self.maxBodySize = maxBodySize
+        self.observer = observer
         self.logger = logger
     }
 
@@ -53,6 +60,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if case .forwarding(let exchange) = self.state {
             exchange.transfer.cancel()
+            self.finishRecording(status: exchange.responseStatus, outcome: .clientClosed)
         }
         self.state = .closing
         context.fireChannelInactive()
@@ -77,14 +85,12 @@ final class ProxyHandler: ChannelInboundHandler {
                 self.respond(.malformedRequest("malformed HTTP request: \(error)"), version: .http1_1, keepAlive: false, context: context)
             case .forwarding(let exchange) where !exchange.responseStarted:
                 exchange.transfer.cancel()
-                self.respond(
-                    .malformedRequest("malformed HTTP request: \(error)"),
-                    version: exchange.version,
-                    keepAlive: false,
-                    context: context
-                )
+                let answer = SidecarError.malformedRequest("malformed HTTP request: \(error)")
+                self.respond(answer, version: exchange.version, keepAlive: false, context: context)
+                self.finishRecording(status: Int(answer.status.code), outcome: .rejected(answer.cause))
             case .forwarding(let exchange):
                 exchange.transfer.cancel()
+                self.finishRecording(status: exchange.responseStatus, outcome: .rejected("malformed-request"))
             case .closing:
                 break
             }
@@ -108,6 +114,9 @@ final class ProxyHandler: ChannelInboundHandler {
             return
         }
         let request = HeaderPolicy.upstreamRequest(for: head, clientAddress: context.channel.remoteAddress?.ipAddress)
+        if let observer = self.observer {
+            self.recorder = ExchangeRecorder(observer: observer, request: request)
+        }
         if case .length(let length) = request.body, length > self.maxBodySize {
             self.fail(with: .bodyTooLarge(limit: self.maxBodySize), version: head.version, context: context)
             return
@@ -132,6 +141,7 @@ final class ProxyHandler: ChannelInboundHandler {
             // Only a chunked body can get here: declared lengths are checked against the head.
             exchange.transfer.cancel()
             if exchange.responseStarted {
+                self.finishRecording(status: exchange.responseStatus, outcome: .rejected("body-too-large"))
                 self.state = .closing
                 context.close(promise: nil)
             } else {
@@ -140,6 +150,7 @@ final class ProxyHandler: ChannelInboundHandler {
             return
         }
         self.state = .forwarding(exchange)
+        self.recorder?.requestBody(buffer)
         if exchange.transfer.sendBody(buffer) {
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
@@ -180,18 +191,22 @@ final class ProxyHandler: ChannelInboundHandler {
                 } else if exchange.version.minor == 0 {
                     headers.add(name: "connection", value: "keep-alive")
                 }
-                exchange.responseStarted = true
+                exchange.responseStatus = response.status
+                self.recorder?.responseHead(response, contentType: headers.first(name: "content-type"))
                 let status = HTTPResponseStatus(statusCode: response.status)
                 context.write(
                     self.wrapOutboundOut(.head(HTTPResponseHead(version: exchange.version, status: status, headers: headers))), promise: nil
                 )
             case .body(let buffer):
+                self.recorder?.responseBody(buffer)
                 body.append(buffer, context: context, handler: self)
-            case .end:
+            case .end(let timings):
                 // The transfer is over: flow control no longer matters, so no acknowledgement.
                 body.flushWithoutAcknowledgement(context: context, handler: self)
                 context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.recorder?.upstreamEnded(timings)
                 self.completeExchange(exchange, keepAlive: exchange.keepAlive, context: context)
+                self.finishRecording(status: exchange.responseStatus, outcome: .completed)
                 return
             case .failure(let failure):
                 body.flush(context: context, handler: self)
@@ -204,10 +219,13 @@ final class ProxyHandler: ChannelInboundHandler {
                     self.state = .closing
                     context.flush()
                     context.close(promise: nil)
+                    self.finishRecording(status: exchange.responseStatus, outcome: .upstreamFailed(failure.kind))
                 } else {
                     let keepAlive = exchange.keepAlive && exchange.requestEnded
-                    self.respond(.upstream(failure), version: exchange.version, keepAlive: keepAlive, context: context)
+                    let answer = SidecarError.upstream(failure)
+                    self.respond(answer, version: exchange.version, keepAlive: keepAlive, context: context)
                     self.completeExchange(exchange, keepAlive: keepAlive, context: context)
+                    self.finishRecording(status: Int(answer.status.code), outcome: .upstreamFailed(failure.kind))
                 }
                 return
             case .requestBodyDrained:
@@ -275,8 +293,16 @@ final class ProxyHandler: ChannelInboundHandler {
 
     // MARK: Sidecar answers
 
+    /// Hands the current exchange's observation over; later calls for the same exchange do nothing.
+    private func finishRecording(status: Int?, outcome: ExchangeObservation.Outcome) {
+        guard let recorder = self.recorder else { return }
+        self.recorder = nil
+        recorder.finish(status: status, outcome: outcome)
+    }
+
     /// Answers with the sidecar's own error and closes the connection.
     private func fail(with error: SidecarError, version: HTTPVersion, context: ChannelHandlerContext) {
+        self.finishRecording(status: Int(error.status.code), outcome: .rejected(error.cause))
         self.respond(error, version: version, keepAlive: false, context: context)
         self.state = .closing
         context.close(promise: nil)

@@ -5,9 +5,12 @@ import NIOHTTP1
 /// The data port: client traffic in, the backend's answers out, nothing else reachable.
 public enum ProxyServer {
     /// Builds the data-port server around an upstream client.
+    /// - Parameters:
+    ///   - observer: told about every exchange, off nothing but the event loop's own time.
     public static func make(
         configuration: ProxyServerConfiguration,
         client: UpstreamClient,
+        observer: (any ExchangeObserver)? = nil,
         group: any EventLoopGroup,
         logger: Logger
     ) -> HTTPServer {
@@ -25,7 +28,7 @@ public enum ProxyServer {
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
                 try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, logger: logger))
+                try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, observer: observer, logger: logger))
             }
         }
     }

@@ -62,6 +62,15 @@ final class CurlEasy {
         try CurlSetupError.check(mw_curl_easy_setopt_slist(self.handle, CURLOPT_HTTPHEADER, list.head), CURLOPT_HTTPHEADER)
     }
 
+    /// libcurl's own clock for the transfer that just ended: time to the first response byte and in all.
+    var timings: UpstreamTimings {
+        var firstByte: curl_off_t = 0
+        var total: curl_off_t = 0
+        _ = mw_curl_easy_getinfo_off_t(self.handle, CURLINFO_STARTTRANSFER_TIME_T, &firstByte)
+        _ = mw_curl_easy_getinfo_off_t(self.handle, CURLINFO_TOTAL_TIME_T, &total)
+        return UpstreamTimings(firstByte: .microseconds(Int64(firstByte)), total: .microseconds(Int64(total)))
+    }
+
     /// Resumes a transfer paused from its read or write callback.
     func resume() {
         curl_easy_pause(self.handle, Int32(mw_curl_pause_cont))

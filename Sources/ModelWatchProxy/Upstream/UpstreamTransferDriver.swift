@@ -102,7 +102,7 @@ final class UpstreamTransferDriver: @unchecked Sendable {
     private func complete(_ handle: UnsafeMutableRawPointer, result: CURLcode) {
         guard let transfer = self.active.removeValue(forKey: handle), let easy = transfer.easy else { return }
         if result == CURLE_OK {
-            transfer.emit(.end)
+            transfer.emit(.end(easy.timings))
         } else {
             transfer.emit(.failure(UpstreamFailure(code: result, detail: easy.errorDetail)))
         }

@@ -1,0 +1,56 @@
+import Logging
+import ModelWatchMetrics
+import ModelWatchProxy
+import ServiceLifecycle
+
+/// Where finished exchanges go to be understood: a bounded queue filled by the data port and one
+/// consumer that decodes payloads and updates metrics, so the proxy path never waits on either.
+///
+/// It is the data port's `ExchangeObserver`: the hot-path methods only raise a gauge, check a
+/// budget and enqueue. On shutdown it analyses what is queued before it returns.
+final class AnalysisPipeline: ExchangeObserver, Service {
+    let captureLimit: Int
+    private let queue: ObservationQueue
+    private let analyzer: ExchangeAnalyzer
+    private let catalogue: MetricCatalogue
+
+    init(configuration: AnalysisConfiguration, analyzer: ExchangeAnalyzer) {
+        self.captureLimit = configuration.maxPayloadSize
+        self.queue = ObservationQueue(capacity: configuration.queueCapacity, memoryLimit: configuration.memoryLimit)
+        self.analyzer = analyzer
+        self.catalogue = analyzer.catalogue
+    }
+
+    // MARK: ExchangeObserver (event loops)
+
+    func exchangeBegan(method: String, target: String) -> Int {
+        self.catalogue.exchangeBegan(model: self.analyzer.pathModel(method: method, target: target))
+    }
+
+    func reserveCapture(bytes: Int) -> Bool {
+        self.queue.reserve(bytes: bytes)
+    }
+
+    func exchangeEnded(_ observation: ExchangeObservation) {
+        self.catalogue.exchangeEnded(slot: observation.tag)
+        if !self.queue.offer(observation) {
+            self.queue.release(bytes: observation.reservedBytes)
+            self.catalogue.recordDroppedObservation(reason: "queue_full")
+        }
+    }
+
+    // MARK: Service
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while let batch = await self.queue.next() {
+                for observation in batch {
+                    self.analyzer.analyze(observation)
+                    self.queue.release(bytes: observation.reservedBytes)
+                }
+            }
+        } onGracefulShutdown: {
+            self.queue.close()
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Logging
+import ModelWatchMetrics
+import ModelWatchProtocols
+import ModelWatchProxy
+
+/// Turns one observation into metrics: decodes its payloads, resolves bounded label values and
+/// records every series the exchange touches. Runs only on the analysis pipeline.
+struct ExchangeAnalyzer {
+    let catalogue: MetricCatalogue
+    let labels: BoundedLabelValues
+    let defaultModel: String?
+    let logger: Logger
+    private let decoder = ExchangeDecoder()
+
+    init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, logger: Logger) {
+        self.catalogue = catalogue
+        self.labels = labels
+        self.defaultModel = defaultModel
+        self.logger = logger
+    }
+
+    /// The model label for a request whose body has not been read: what its path says.
+    func pathModel(method: String, target: String) -> String {
+        let route = ServingRoute.recognize(method: method, target: target)
+        return self.labels.model(route.model ?? self.defaultModel ?? "unknown")
+    }
+
+    /// Records everything about one exchange.
+    @discardableResult
+    func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
+        let decoded = self.decoder.decode(Self.payloads(of: observation))
+        let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
+        let version = self.labels.version(decoded.version ?? "", of: model)
+        let protocolName = decoded.route.protocol.rawValue
+        let exchangeLabels = ExchangeLabels(model: model, version: version, protocol: protocolName, endpoint: decoded.route.endpoint)
+
+        self.catalogue.record(
+            ExchangeMeasurement(
+                labels: exchangeLabels,
+                // 499, as nginx logs it, when the client left before any status reached it.
+                code: observation.status.map(String.init) ?? "499",
+                duration: observation.duration,
+                upstream: observation.upstream?.total,
+                requestBytes: observation.requestBody.byteCount,
+                responseBytes: observation.responseBody.byteCount
+            )
+        )
+        if case .upstreamFailed(let kind) = observation.outcome {
+            self.catalogue.recordUpstreamError(kind: kind.rawValue, model: model)
+        }
+        if let rows = decoded.predictions, rows > 0 {
+            self.catalogue.recordPredictions(rows, model: model, version: version)
+        }
+        if let tokens = decoded.tokens {
+            self.catalogue.recordTokens(prompt: tokens.prompt, completion: tokens.completion, model: model)
+        }
+        if let timing = decoded.tokenTiming {
+            self.catalogue.recordTokenTiming(timeToFirstToken: timing.timeToFirstToken, interTokenGaps: timing.interTokenGaps, model: model)
+        }
+        for (side, failure) in decoded.failures {
+            self.catalogue.recordDecodeFailure(reason: failure.reason.rawValue, protocol: protocolName, model: model)
+            self.logger.debug(
+                "payload not decoded",
+                metadata: [
+                    "model": "\(model)", "payload.side": "\(side.rawValue)", "payload.reason": "\(failure.reason.rawValue)",
+                    "payload.detail": "\(failure.detail)",
+                ]
+            )
+        }
+        return decoded
+    }
+
+    /// The observation in the decoder's terms: content types, binary-extension header lengths, bodies.
+    static func payloads(of observation: ExchangeObservation) -> ExchangePayloads {
+        let responseHeaders = observation.responseHead?.headers ?? []
+        return ExchangePayloads(
+            method: observation.method,
+            target: observation.target,
+            requestContentType: Self.value(of: "content-type", in: observation.requestHeaders),
+            requestHeaderLength: Self.value(of: "inference-header-content-length", in: observation.requestHeaders).flatMap { Int($0) },
+            requestBody: observation.requestBody.isComplete ? observation.requestBody.bytes : nil,
+            status: observation.status,
+            responseContentType: Self.value(of: "content-type", in: responseHeaders),
+            responseHeaderLength: Self.value(of: "inference-header-content-length", in: responseHeaders).flatMap { Int($0) },
+            responseBody: observation.responseBody.isComplete ? observation.responseBody.bytes : nil,
+            arrivals: observation.arrivals.map { ($0.endOffset, $0.elapsed) }
+        )
+    }
+
+    private static func value(of name: String, in headers: [(name: String, value: String)]) -> String? {
+        headers.first { $0.name.lowercased() == name }?.value
+    }
+}

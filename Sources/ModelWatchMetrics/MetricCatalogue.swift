@@ -1,0 +1,236 @@
+public import Prometheus
+import Synchronization
+
+/// Every metric ModelWatch exports, registered in one place with its help text, labels and buckets.
+///
+/// Recording methods take already-bounded label values (see `BoundedLabelValues`); per-request
+/// series are cached by label set so the analysis pipeline does not go through the registry's
+/// validation and lookup for every exchange.
+public final class MetricCatalogue: Sendable {
+    /// The registry the exposition is rendered from.
+    public let registry: PrometheusCollectorRegistry
+
+    private struct ExchangeSeries {
+        let duration: ValueHistogram
+        let upstream: ValueHistogram
+        let overhead: ValueHistogram
+        let requestSize: ValueHistogram
+        let responseSize: ValueHistogram
+    }
+
+    private struct ModelVersion: Hashable, Sendable {
+        let model: String
+        let version: String
+    }
+
+    private struct Coded: Hashable, Sendable {
+        let labels: ExchangeLabels
+        let code: String
+    }
+
+    private let requests: SeriesCache<Coded, Counter>
+    private let exchangeSeries: SeriesCache<ExchangeLabels, ExchangeSeries>
+    private let predictions: SeriesCache<ModelVersion, Counter>
+    private let batchSizes: SeriesCache<String, ValueHistogram>
+    private let inFlight = Mutex<(gauges: [Gauge], byModel: [String: Int])>(([], [:]))
+    private let upstreamUp: Gauge
+    private let process: ProcessSeries
+
+    public init(version: String) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        registry.makeGauge(descriptor: Self.describe("build_info", Help.buildInfo), labels: [("version", version)]).set(1.0)
+        self.upstreamUp = registry.makeGauge(descriptor: Self.describe("upstream_up", Help.upstreamUp))
+        // Present from the start, so a rate over it never begins at a missing series.
+        _ = registry.makeCounter(descriptor: Self.describe("observations_dropped_total", Help.dropped), labels: [("reason", "queue_full")])
+        self.process = ProcessSeries(registry: registry)
+        self.requests = SeriesCache { key in
+            registry.makeCounter(
+                descriptor: Self.describe("requests_total", Help.requests), labels: key.labels.pairs + [("code", key.code)])
+        }
+        self.exchangeSeries = SeriesCache { labels in
+            let pairs = labels.pairs
+            func histogram(_ name: String, _ help: String, _ buckets: [Double]) -> ValueHistogram {
+                registry.makeValueHistogram(descriptor: Self.describe(name, help), labels: pairs, buckets: buckets)
+            }
+            return ExchangeSeries(
+                duration: histogram("request_duration_seconds", Help.duration, MetricBuckets.latencySeconds),
+                upstream: histogram("upstream_duration_seconds", Help.upstream, MetricBuckets.latencySeconds),
+                overhead: histogram("overhead_seconds", Help.overhead, MetricBuckets.overheadSeconds),
+                requestSize: histogram("request_size_bytes", Help.requestSize, MetricBuckets.sizeBytes),
+                responseSize: histogram("response_size_bytes", Help.responseSize, MetricBuckets.sizeBytes)
+            )
+        }
+        self.predictions = SeriesCache { key in
+            registry.makeCounter(
+                descriptor: Self.describe("predictions_total", Help.predictions), labels: [("model", key.model), ("version", key.version)])
+        }
+        self.batchSizes = SeriesCache { model in
+            registry.makeValueHistogram(
+                descriptor: Self.describe("batch_size", Help.batchSize), labels: [("model", model)], buckets: MetricBuckets.batchSize)
+        }
+    }
+
+    static func describe(_ name: String, _ help: String, namespace: String? = "modelwatch") -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: namespace, metricName: name, unitName: "", helpText: help)
+    }
+
+    // MARK: Hot path
+
+    /// Raises the in-flight gauge of a model.
+    /// Called on event loops: a lock and a dictionary lookup, nothing more.
+    /// - Returns: the slot to pass to `exchangeEnded(slot:)`.
+    public func exchangeBegan(model: String) -> Int {
+        let (gauge, slot) = self.inFlight.withLock { state -> (Gauge, Int) in
+            if let slot = state.byModel[model] { return (state.gauges[slot], slot) }
+            let gauge = self.registry.makeGauge(descriptor: Self.describe("requests_in_flight", Help.inFlight), labels: [("model", model)])
+            state.gauges.append(gauge)
+            state.byModel[model] = state.gauges.count - 1
+            return (gauge, state.gauges.count - 1)
+        }
+        gauge.increment(by: 1.0)
+        return slot
+    }
+
+    /// Lowers the in-flight gauge `exchangeBegan` raised.
+    public func exchangeEnded(slot: Int) {
+        let gauge = self.inFlight.withLock { state in state.gauges.indices.contains(slot) ? state.gauges[slot] : nil }
+        gauge?.decrement(by: 1.0)
+    }
+
+    // MARK: Analysis pipeline
+
+    /// Counts one exchange and records its timings and sizes.
+    public func record(_ measurement: ExchangeMeasurement) {
+        self.requests[Coded(labels: measurement.labels, code: measurement.code)].increment()
+        let series = self.exchangeSeries[measurement.labels]
+        series.duration.record(measurement.duration.seconds)
+        if let upstream = measurement.upstream {
+            series.upstream.record(upstream.seconds)
+            series.overhead.record(max(0, (measurement.duration - upstream).seconds))
+        }
+        series.requestSize.record(Double(measurement.requestBytes))
+        series.responseSize.record(Double(measurement.responseBytes))
+    }
+
+    /// Counts answered rows and records the batch size.
+    public func recordPredictions(_ rows: Int, model: String, version: String) {
+        self.predictions[ModelVersion(model: model, version: version)].increment(by: Int64(rows))
+        self.batchSizes[model].record(Double(rows))
+    }
+
+    public func recordUpstreamError(kind: String, model: String) {
+        self.registry.makeCounter(
+            descriptor: Self.describe("upstream_errors_total", Help.upstreamErrors), labels: [("model", model), ("kind", kind)]
+        )
+        .increment()
+    }
+
+    public func recordTokens(prompt: Int?, completion: Int?, model: String) {
+        for (kind, count) in [("prompt", prompt), ("completion", completion)] {
+            guard let count, count > 0 else { continue }
+            self.registry.makeCounter(
+                descriptor: Self.describe("llm_tokens_total", Help.tokens), labels: [("model", model), ("kind", kind)]
+            )
+            .increment(by: Int64(count))
+        }
+    }
+
+    public func recordTokenTiming(timeToFirstToken: Duration, interTokenGaps: [Duration], model: String) {
+        self.registry.makeValueHistogram(
+            descriptor: Self.describe("llm_time_to_first_token_seconds", Help.timeToFirstToken), labels: [("model", model)],
+            buckets: MetricBuckets.timeToFirstTokenSeconds
+        ).record(timeToFirstToken.seconds)
+        guard !interTokenGaps.isEmpty else { return }
+        let gaps = self.registry.makeValueHistogram(
+            descriptor: Self.describe("llm_inter_token_seconds", Help.interToken), labels: [("model", model)],
+            buckets: MetricBuckets.interTokenSeconds
+        )
+        for gap in interTokenGaps { gaps.record(gap.seconds) }
+    }
+
+    public func recordDecodeFailure(reason: String, protocol: String, model: String) {
+        self.registry.makeCounter(
+            descriptor: Self.describe("payload_decode_failures_total", Help.decodeFailures),
+            labels: [("model", model), ("protocol", `protocol`), ("reason", reason)]
+        ).increment()
+    }
+
+    public func recordDroppedObservation(reason: String) {
+        self.registry.makeCounter(descriptor: Self.describe("observations_dropped_total", Help.dropped), labels: [("reason", reason)])
+            .increment()
+    }
+
+    public func setUpstreamUp(_ up: Bool) {
+        self.upstreamUp.set(up ? 1.0 : 0.0)
+    }
+
+    // MARK: Exposition
+
+    /// The text exposition format (version 0.0.4), with the process metrics read just now.
+    public func exposition() -> [UInt8] {
+        self.process.refresh()
+        return self.registry.emitToBuffer()
+    }
+
+    /// Help text, one line per metric, written for the person reading `/metrics`.
+    enum Help {
+        static let buildInfo = "ModelWatch build information; always 1."
+        static let upstreamUp = "1 when the backend's readiness probe last succeeded, else 0."
+        static let inFlight = "Requests received and not yet answered, per model named in the request path (or the default model)."
+        static let requests = "Requests answered, by model, version, protocol, endpoint and the status code the client received."
+        static let duration = "Client-observed request duration in seconds, from request head to last response byte."
+        static let upstream = "Backend duration in seconds as measured by libcurl, for exchanges that completed."
+        static let overhead = "The sidecar's own share of each completed request in seconds (client-observed minus backend)."
+        static let requestSize = "Request body size in bytes."
+        static let responseSize = "Response body size in bytes."
+        static let predictions = "Rows (instances, prompts times choices, embedding inputs) answered successfully."
+        static let batchSize = "Rows per successful prediction request."
+        static let upstreamErrors = "Exchanges the backend failed, by kind (connect, timeout, reset, tls, protocol)."
+        static let tokens = "LLM tokens reported by the backend, by kind (prompt, completion)."
+        static let timeToFirstToken = "Seconds from request arrival to the first streamed event carrying generated content."
+        static let interToken = "Seconds between consecutive streamed events carrying generated content."
+        static let decodeFailures = "Request or response bodies that could not be decoded, by reason; they were proxied unchanged."
+        static let dropped = "Observations not analysed, by reason (queue_full: the analysis queue was full)."
+    }
+}
+
+/// The conventional `process_*` series, set from `/proc` at each scrape.
+private final class ProcessSeries: Sendable {
+    let cpu: Counter
+    let cpuReported = Mutex<Double>(0)
+    let resident: Gauge
+    let virtual: Gauge
+    let start: Gauge
+    let openFDs: Gauge
+    let maxFDs: Gauge
+
+    init(registry: PrometheusCollectorRegistry) {
+        func gauge(_ name: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: MetricCatalogue.describe(name, help, namespace: nil))
+        }
+        self.cpu = registry.makeCounter(
+            descriptor: MetricCatalogue.describe(
+                "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", namespace: nil))
+        self.resident = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+        self.virtual = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
+        self.start = gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
+        self.openFDs = gauge("process_open_fds", "Number of open file descriptors.")
+        self.maxFDs = gauge("process_max_fds", "Maximum number of open file descriptors.")
+    }
+
+    func refresh() {
+        guard let reading = ProcessMetrics.read() else { return }
+        // A counter only goes up: add what was spent since the last scrape.
+        let delta = self.cpuReported.withLock { reported in
+            defer { reported = max(reported, reading.cpuSeconds) }
+            return reading.cpuSeconds - reported
+        }
+        if delta > 0 { self.cpu.increment(by: delta) }
+        self.resident.set(reading.residentBytes)
+        self.virtual.set(reading.virtualBytes)
+        self.start.set(reading.startTimeSeconds)
+        self.openFDs.set(reading.openFileDescriptors)
+        self.maxFDs.set(reading.maxFileDescriptors)
+    }
+}
