@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything ModelWatch's build, tests, demo and benchmark need on a fresh Debian machine
-# with the Swift toolchain: system libraries, the real test peers (nginx, wrk) and, in .venv, the
-# real model server used by the tests and the demo (MLServer with scikit-learn). Safe to re-run.
+# with the Swift toolchain: system libraries, the real test peers (nginx, wrk, Prometheus with
+# promtool) and the real model servers: MLServer with scikit-learn in .venv (tests and demo), the
+# KServe Python server in .venv-kserve (its pins clash with MLServer's). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
-packages=(libcurl4-openssl-dev nginx-light wrk curl)
+packages=(libcurl4-openssl-dev nginx-light wrk curl prometheus)
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for package in "${packages[@]}"; do
@@ -17,7 +18,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    # No recommends: prometheus would pull in node-exporter and its timers.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -27,4 +29,13 @@ fi
 if ! .venv/bin/python -c 'import mlserver, mlserver_sklearn, sklearn' >/dev/null 2>&1; then
     echo "setup: installing MLServer and scikit-learn into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/IntegrationTests/Fixtures/requirements.txt
+fi
+
+if [ ! -x .venv-kserve/bin/python ]; then
+    echo "setup: creating .venv-kserve"
+    python3 -m venv .venv-kserve
+fi
+if ! .venv-kserve/bin/python -c 'import kserve, sklearn' >/dev/null 2>&1; then
+    echo "setup: installing the KServe Python server into .venv-kserve"
+    .venv-kserve/bin/pip install -q --disable-pip-version-check -r Tests/IntegrationTests/Fixtures/kserve-requirements.txt
 fi

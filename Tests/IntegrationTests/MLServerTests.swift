@@ -32,7 +32,7 @@ struct MLServerTests {
         }
     }
 
-    private func compareAnswers(mlserver: MLServerProcess, sidecar: ModelWatchProcess) async throws {
+    private func compareAnswers(mlserver: ModelServerProcess, sidecar: ModelWatchProcess) async throws {
         let readiness = try await sidecar.waitForReadiness(true)
         #expect(readiness.text.contains("GET /v2/health/ready answered 200"))
 
@@ -72,7 +72,7 @@ struct MLServerTests {
         }
     }
 
-    private func killBackend(mlserver: MLServerProcess, sidecar: ModelWatchProcess) async throws {
+    private func killBackend(mlserver: ModelServerProcess, sidecar: ModelWatchProcess) async throws {
         _ = try await sidecar.waitForReadiness(true)
 
         await mlserver.killHard()

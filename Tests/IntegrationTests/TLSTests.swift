@@ -38,7 +38,7 @@ struct TLSTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
-                "python3", MLServerProcess.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/https_echo.py").path,
+                "python3", ModelServerProcess.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/https_echo.py").path,
                 path("server.pem"), path("server.key"),
             ]
             process.standardOutput = output

@@ -4,6 +4,7 @@ It speaks KServe's V1 protocol (TF Serving style): POST /v1/models/iris:predict 
 {"instances": [[...4 features...], ...]} answers {"predictions": [class, ...]}.
 Usage: kserve_iris.py --http_port PORT. Bound to 127.0.0.1, gRPC off.
 """
+import json
 import sys
 
 import uvicorn
@@ -37,6 +38,8 @@ class IrisModel(kserve.Model):
         return self.ready
 
     def predict(self, payload, headers=None, response_headers=None):
+        if isinstance(payload, (bytes, str)):
+            payload = json.loads(payload)
         instances = payload["instances"]
         return {"predictions": self.model.predict(instances).tolist()}
 

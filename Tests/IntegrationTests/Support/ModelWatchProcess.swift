@@ -37,10 +37,12 @@ final class ModelWatchProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - server: extra keys for the `server:` section.
     ///   - upstreamSettings: extra keys for the `upstream:` section.
+    ///   - sections: further top-level YAML (`analysis:`, `models:` …), appended as given.
     static func start(
         upstream: String,
         server: [String: String] = [:],
-        upstreamSettings: [String: String] = [:]
+        upstreamSettings: [String: String] = [:],
+        sections: String = ""
     ) async throws -> ModelWatchProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -49,6 +51,7 @@ final class ModelWatchProcess: @unchecked Sendable {
         for (key, value) in server.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
         yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
         for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
+        yaml += sections
         let configurationPath = directory.appendingPathComponent("modelwatch.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
         let logPath = directory.appendingPathComponent("modelwatch.log").path
@@ -181,9 +184,10 @@ func withSidecar<Result>(
     upstream: String,
     server: [String: String] = [:],
     upstreamSettings: [String: String] = [:],
+    sections: String = "",
     _ body: (ModelWatchProcess) async throws -> Result
 ) async throws -> Result {
-    let sidecar = try await ModelWatchProcess.start(upstream: upstream, server: server, upstreamSettings: upstreamSettings)
+    let sidecar = try await ModelWatchProcess.start(upstream: upstream, server: server, upstreamSettings: upstreamSettings, sections: sections)
     do {
         let result = try await body(sidecar)
         await sidecar.stop()
@@ -198,6 +202,7 @@ func withSidecar<Result>(
 func withSidecar<Result>(
     server: [String: String] = [:],
     upstreamSettings: [String: String] = [:],
+    sections: String = "",
     _ body: (TestBackend, ModelWatchProcess) async throws -> Result
 ) async throws -> Result {
     let backend = try await TestBackend.start()
@@ -206,7 +211,8 @@ func withSidecar<Result>(
         sidecar = try await ModelWatchProcess.start(
             upstream: "http://127.0.0.1:\(backend.port)",
             server: server,
-            upstreamSettings: upstreamSettings
+            upstreamSettings: upstreamSettings,
+            sections: sections
         )
     } catch {
         await backend.shutdown()

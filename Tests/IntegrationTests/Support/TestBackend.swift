@@ -208,10 +208,17 @@ final class TestBackend: Sendable {
             )
         case "v2" where path == "/v2/health/ready":
             try await respond(self.speaksOpenInference ? .ok : .notFound, ["content-length": "0"], nil)
+        case "v1" where path == "/v1/chat/completions" || path == "/v1/completions":
+            try await LanguageModelReplies.respond(to: head, body: body, chat: path.hasSuffix("chat/completions"), outbound: outbound)
         default:
+            // Echo, with the status and delay a test asks for in headers.
+            if let delay = head.headers.first(name: "x-echo-delay-ms").flatMap({ Int($0) }) {
+                try await Task.sleep(for: .milliseconds(delay))
+            }
+            let status = head.headers.first(name: "x-echo-status").flatMap { Int($0) } ?? 200
             var headers: HTTPHeaders = ["content-length": "\(body.readableBytes)", "x-echo-method": head.method.rawValue]
             headers.add(name: "content-type", value: head.headers.first(name: "content-type") ?? "application/octet-stream")
-            try await respond(.ok, headers, body)
+            try await respond(HTTPResponseStatus(statusCode: status), headers, body)
         }
         return true
     }

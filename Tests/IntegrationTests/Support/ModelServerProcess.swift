@@ -1,8 +1,10 @@
 import Foundation
 
-/// A real MLServer (installed from PyPI into the repository's `.venv` by `.ci/setup.sh`) serving
-/// a scikit-learn iris classifier as model `iris`, version `v1`, on loopback.
-final class MLServerProcess: @unchecked Sendable {
+/// A real Python model server from PyPI, on loopback, serving a scikit-learn iris classifier:
+/// MLServer (Open Inference Protocol v2, model `iris` version `v1`, from `.venv`) or the KServe
+/// Python server (V1 `:predict`, model `iris`, from `.venv-kserve`: its pins clash with MLServer's).
+/// `.ci/setup.sh` installs both.
+final class ModelServerProcess: @unchecked Sendable {
     // @unchecked Sendable: the `Process` is driven by one test at a time.
 
     let httpPort: Int
@@ -15,6 +17,14 @@ final class MLServerProcess: @unchecked Sendable {
             return URL(fileURLWithPath: configured)
         }
         return repositoryRoot.appendingPathComponent(".venv")
+    }
+
+    /// The virtual environment holding KServe: `MODELWATCH_KSERVE_VENV`, or `.venv-kserve`.
+    static var kserveEnvironment: URL {
+        if let configured = ProcessInfo.processInfo.environment["MODELWATCH_KSERVE_VENV"] {
+            return URL(fileURLWithPath: configured)
+        }
+        return repositoryRoot.appendingPathComponent(".venv-kserve")
     }
 
     static var repositoryRoot: URL {
@@ -59,7 +69,7 @@ final class MLServerProcess: @unchecked Sendable {
     }
 
     /// Trains the model, writes the model repository, starts MLServer and waits until it is ready.
-    static func start() async throws -> MLServerProcess {
+    static func start() async throws -> ModelServerProcess {
         let bin = self.environment.appendingPathComponent("bin")
         guard FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("mlserver").path) else {
             throw TestFailure("MLServer is not installed in \(self.environment.path): run `bash .ci/setup.sh` first")
@@ -75,29 +85,50 @@ final class MLServerProcess: @unchecked Sendable {
         prepare.waitUntilExit()
         guard prepare.terminationStatus == 0 else { throw TestFailure("could not prepare the MLServer model repository") }
 
-        let logPath = directory.appendingPathComponent("mlserver.log").path
+        return try await Self.launch(
+            bin.appendingPathComponent("mlserver"), ["start", directory.path], in: directory, port: httpPort, readyPath: "/v2/health/ready")
+    }
+
+    /// Starts the KServe Python server with the iris model and waits until the model is ready.
+    static func startKServe() async throws -> ModelServerProcess {
+        let bin = self.kserveEnvironment.appendingPathComponent("bin")
+        guard FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("python").path) else {
+            throw TestFailure("KServe is not installed in \(self.kserveEnvironment.path): run `bash .ci/setup.sh` first")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kserve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = try await freePort()
+        let fixture = self.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/kserve_iris.py").path
+        return try await Self.launch(
+            bin.appendingPathComponent("python"), [fixture, "--http_port", "\(port)"], in: directory, port: port, readyPath: "/v1/models/iris")
+    }
+
+    private static func launch(_ executable: URL, _ arguments: [String], in directory: URL, port: Int, readyPath: String) async throws
+        -> ModelServerProcess
+    {
+        let logPath = directory.appendingPathComponent("server.log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let process = Process()
-        process.executableURL = bin.appendingPathComponent("mlserver")
-        process.arguments = ["start", directory.path]
+        process.executableURL = executable
+        process.arguments = arguments
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = bin.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        environment["PATH"] = executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         process.environment = environment
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let server = MLServerProcess(process: process, httpPort: httpPort, logPath: logPath)
+        let server = ModelServerProcess(process: process, httpPort: port, logPath: logPath)
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw TestFailure("MLServer exited at start:\n\(server.log)") }
-            if let response = try? await TestClient.send(port: httpPort, path: "/v2/health/ready"), response.status == 200 {
+            guard process.isRunning else { throw TestFailure("\(executable.lastPathComponent) exited at start:\n\(server.log)") }
+            if let response = try? await TestClient.send(port: port, path: readyPath), response.status == 200 {
                 return server
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw TestFailure("MLServer did not become ready:\n\(server.log)")
+        throw TestFailure("\(executable.lastPathComponent) did not become ready:\n\(server.log)")
     }
 
     var log: String {
@@ -122,9 +153,19 @@ final class MLServerProcess: @unchecked Sendable {
     }
 }
 
+/// Runs `body` with a fresh KServe server and stops it afterwards, whatever happens.
+func withKServe<Result>(_ body: (ModelServerProcess) async throws -> Result) async throws -> Result {
+    try await withModelServer(try await ModelServerProcess.startKServe(), body)
+}
+
 /// Runs `body` with a fresh MLServer and stops it afterwards, whatever happens.
-func withMLServer<Result>(_ body: (MLServerProcess) async throws -> Result) async throws -> Result {
-    let mlserver = try await MLServerProcess.start()
+func withMLServer<Result>(_ body: (ModelServerProcess) async throws -> Result) async throws -> Result {
+    try await withModelServer(try await ModelServerProcess.start(), body)
+}
+
+private func withModelServer<Result>(
+    _ mlserver: ModelServerProcess, _ body: (ModelServerProcess) async throws -> Result
+) async throws -> Result {
     do {
         let result = try await body(mlserver)
         await mlserver.stop()
