@@ -37,7 +37,9 @@ struct AnalysisTests {
             #expect(scrape.value("modelwatch_request_duration_seconds_count", labels) == 3)
             #expect(scrape.value("modelwatch_upstream_duration_seconds_count", labels) == 3)
             #expect(scrape.value("modelwatch_overhead_seconds_count", labels) == 3)
-            #expect(scrape.value("modelwatch_request_duration_seconds_sum", labels) >= scrape.value("modelwatch_upstream_duration_seconds_sum", labels))
+            #expect(
+                scrape.value("modelwatch_request_duration_seconds_sum", labels)
+                    >= scrape.value("modelwatch_upstream_duration_seconds_sum", labels))
             #expect(scrape.value("modelwatch_request_size_bytes_sum", labels) == Double(3 * body.utf8.count))
             #expect(scrape.value("modelwatch_response_size_bytes_sum", ["model": "unknown"]) == 2000)
             // Rows are counted only for answered predictions: the 503 adds none.

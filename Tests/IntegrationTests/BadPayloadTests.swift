@@ -25,7 +25,8 @@ struct BadPayloadTests {
         Case(name: "no inputs", path: "/v2/models/m/infer", body: #"{"id":"x"}"#, reason: "missing_field", protocol: "v2"),
         Case(
             name: "data shorter than its shape", path: "/v2/models/m/infer",
-            body: #"{"inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[1,2,3,4,5]}]}"#, reason: "shape_mismatch", protocol: "v2"),
+            body: #"{"inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[1,2,3,4,5]}]}"#, reason: "shape_mismatch", protocol: "v2"
+        ),
         Case(
             name: "unknown datatype", path: "/v2/models/m/infer",
             body: #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP128","data":[1]}]}"#, reason: "unknown_datatype", protocol: "v2"),
@@ -37,7 +38,8 @@ struct BadPayloadTests {
             body: #"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[NaN]}]}"#, reason: "invalid_json", protocol: "v2"),
         Case(
             name: "binary header longer than the body", path: "/v2/models/m/infer",
-            body: #"{"inputs":[]}"#, headers: [("inference-header-content-length", "9999")], reason: "invalid_binary_header", protocol: "v2"),
+            body: #"{"inputs":[]}"#, headers: [("inference-header-content-length", "9999")], reason: "invalid_binary_header", protocol: "v2"
+        ),
         Case(
             name: "ragged rows", path: "/v1/models/m:predict", body: #"{"instances":[[1,2],[3]]}"#, reason: "shape_mismatch",
             protocol: "tfserving"),
@@ -47,11 +49,14 @@ struct BadPayloadTests {
         Case(
             name: "TF Serving's NaN and Infinity are legal", path: "/v1/models/m:predict",
             body: #"{"instances":[[NaN, Infinity, -Infinity, 1.5]]}"#, reason: nil, protocol: "tfserving"),
-        Case(name: "embeddings without input", path: "/v1/embeddings", body: #"{"model":"m"}"#, reason: "missing_field", protocol: "openai"),
+        Case(
+            name: "embeddings without input", path: "/v1/embeddings", body: #"{"model":"m"}"#, reason: "missing_field", protocol: "openai"),
         Case(
             name: "nesting deeper than the reader allows", path: "/invocations",
             body: #"{"instances":"# + String(repeating: "[", count: 100_000), reason: "invalid_json", protocol: "mlflow"),
-        Case(name: "not JSON at all", path: "/invocations", body: "sepal_length=5.1&sepal_width=3.5", reason: "invalid_json", protocol: "mlflow"),
+        Case(
+            name: "not JSON at all", path: "/invocations", body: "sepal_length=5.1&sepal_width=3.5", reason: "invalid_json",
+            protocol: "mlflow"),
     ]
 
     @Test("each bad body is proxied unchanged and counted under its reason", arguments: Self.corpus)
@@ -70,7 +75,9 @@ struct BadPayloadTests {
             let failures = scrape.value("modelwatch_payload_decode_failures_total")
             if let reason = item.reason {
                 #expect(failures == 1, "\(scrape)")
-                #expect(scrape.value("modelwatch_payload_decode_failures_total", ["reason": reason, "protocol": item.protocol]) == 1, "\(scrape)")
+                #expect(
+                    scrape.value("modelwatch_payload_decode_failures_total", ["reason": reason, "protocol": item.protocol]) == 1,
+                    "\(scrape)")
             } else {
                 #expect(failures == 0, "\(scrape)")
             }
@@ -87,7 +94,8 @@ struct BadPayloadTests {
             while body.readableBytes < 100_000_000 { body.writeImmutableBuffer(row) }
             body.writeString("[0,0,0,0]]}")
             let response = try await TestClient.send(
-                port: sidecar.dataPort, method: .POST, path: "/v1/models/big:predict", headers: ["content-type": "application/json"], body: body)
+                port: sidecar.dataPort, method: .POST, path: "/v1/models/big:predict", headers: ["content-type": "application/json"],
+                body: body)
             #expect(response.status == 200)
             #expect(response.body.readableBytes == body.readableBytes)
             #expect(response.body == body)

@@ -12,7 +12,8 @@ struct LanguageModelTests {
     @Test("a streamed chat completion: usage from the last chunk, TTFT and inter-token gaps")
     func streamedChat() async throws {
         try await withSidecar { _, sidecar in
-            let body = #"{"model":"llama-3-8b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
+            let body =
+                #"{"model":"llama-3-8b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
             let response = try await TestClient.send(
                 port: sidecar.dataPort, method: .POST, path: "/v1/chat/completions", headers: Self.json, body: ByteBuffer(string: body))
             #expect(response.status == 200)
@@ -81,7 +82,8 @@ struct LanguageModelTests {
             #expect(!response.text.contains("[DONE]"))
             let scrape = try await sidecar.scrape { $0.value("modelwatch_payload_decode_failures_total") >= 1 }
             #expect(
-                scrape.value("modelwatch_payload_decode_failures_total", ["model": "qwen", "protocol": "openai", "reason": "truncated_stream"]) == 1)
+                scrape.value(
+                    "modelwatch_payload_decode_failures_total", ["model": "qwen", "protocol": "openai", "reason": "truncated_stream"]) == 1)
             // What did arrive is still measured.
             #expect(scrape.value("modelwatch_llm_tokens_total", ["model": "qwen", "kind": "completion"]) == Self.tokens)
             #expect(scrape.value("modelwatch_llm_time_to_first_token_seconds_count", ["model": "qwen"]) == 1)

@@ -63,6 +63,46 @@ struct MLServerTests {
         #expect(prediction.text.contains(#""data":[0,2,1]"#))
     }
 
+    @Test("after N predictions the scraped counters equal N per model and version, rows and backend errors included")
+    func countedPredictions() async throws {
+        try await withMLServer { mlserver in
+            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)") { sidecar in
+                try await self.countPredictions(sidecar: sidecar)
+            }
+        }
+    }
+
+    private func countPredictions(sidecar: ModelWatchProcess) async throws {
+        func infer(_ path: String, _ body: String) async throws -> Int {
+            let response = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: path, headers: ["content-type": "application/json"],
+                body: ByteBuffer(string: body))
+            return response.status
+        }
+        let one = #"{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}"#
+        let three = Self.exchanges[4].body!
+        let wrongShape = Self.exchanges[5].body!
+        for _ in 0..<4 { #expect(try await infer("/v2/models/iris/infer", one) == 200) }
+        for _ in 0..<3 { #expect(try await infer("/v2/models/iris/versions/v1/infer", three) == 200) }
+        let refused = try await infer("/v2/models/iris/infer", wrongShape)
+        #expect(refused >= 400)
+        _ = try await infer("/v2/models/iris/infer", wrongShape)
+        #expect(try await infer("/v2/models/no-such-model/infer", one) == 404)
+
+        let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total", ["endpoint": "infer"]) >= 10 }
+        // MLServer reports the version it answered with, so unversioned calls count under v1 too.
+        let iris = ["model": "iris", "version": "v1", "protocol": "v2", "endpoint": "infer"]
+        #expect(scrape.value("modelwatch_requests_total", iris.merging(["code": "200"]) { $1 }) == 7, "\(scrape)")
+        #expect(scrape.value("modelwatch_predictions_total", ["model": "iris", "version": "v1"]) == 4 * 1 + 3 * 3)
+        #expect(scrape.value("modelwatch_batch_size_count", ["model": "iris"]) == 7)
+        #expect(scrape.value("modelwatch_requests_total", ["model": "iris", "code": "\(refused)"]) == 2)
+        #expect(scrape.value("modelwatch_requests_total", ["model": "no-such-model", "code": "404"]) == 1)
+        #expect(scrape.value("modelwatch_predictions_total", ["model": "no-such-model"]) == 0)
+        #expect(scrape.value("modelwatch_upstream_duration_seconds_count", ["model": "iris"]) == 9)
+        // Every body MLServer accepted or refused was well-formed Open Inference Protocol.
+        #expect(scrape.value("modelwatch_payload_decode_failures_total") == 0, "\(scrape)")
+    }
+
     @Test("MLServer killed with SIGKILL: the sidecar answers 502 and /readyz turns 503")
     func backendKilled() async throws {
         try await withMLServer { mlserver in

@@ -22,11 +22,16 @@ enum LanguageModelReplies {
     ) async throws {
         let request = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
         let model = request["model"] as? String ?? "unnamed"
-        let usage = #"{"prompt_tokens":\#(Self.promptTokens),"completion_tokens":\#(Self.tokens.count),"total_tokens":\#(Self.promptTokens + Self.tokens.count)}"#
+        let usage =
+            #"{"prompt_tokens":\#(Self.promptTokens),"completion_tokens":\#(Self.tokens.count),"total_tokens":\#(Self.promptTokens + Self.tokens.count)}"#
         guard request["stream"] as? Bool == true else {
             let text = Self.tokens.joined()
-            let choice = chat ? #"{"index":0,"message":{"role":"assistant","content":"\#(text)"},"finish_reason":"stop"}"# : #"{"index":0,"text":"\#(text)","finish_reason":"stop"}"#
-            let json = #"{"id":"cmpl-1","object":"\#(chat ? "chat.completion" : "text_completion")","model":"\#(model)","choices":[\#(choice)],"usage":\#(usage)}"#
+            let choice =
+                chat
+                ? #"{"index":0,"message":{"role":"assistant","content":"\#(text)"},"finish_reason":"stop"}"#
+                : #"{"index":0,"text":"\#(text)","finish_reason":"stop"}"#
+            let json =
+                #"{"id":"cmpl-1","object":"\#(chat ? "chat.completion" : "text_completion")","model":"\#(model)","choices":[\#(choice)],"usage":\#(usage)}"#
             let headers: HTTPHeaders = ["content-type": "application/json", "content-length": "\(json.utf8.count)"]
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: json))))
@@ -34,14 +39,17 @@ enum LanguageModelReplies {
             return
         }
         try await outbound.write(
-            .head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "cache-control": "no-cache"]))
+            .head(
+                HTTPResponseHead(
+                    version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "cache-control": "no-cache"]))
         )
         func send(_ data: String) async throws {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "data: \(data)\n\n"))))
         }
         let object = chat ? "chat.completion.chunk" : "text_completion"
         if chat {
-            try await send(#"{"id":"c1","object":"\#(object)","model":"\#(model)","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
+            try await send(
+                #"{"id":"c1","object":"\#(object)","model":"\#(model)","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
         }
         try await Task.sleep(for: Self.firstTokenDelay)
         for (index, token) in Self.tokens.enumerated() {

@@ -100,7 +100,8 @@ final class ModelServerProcess: @unchecked Sendable {
         let port = try await freePort()
         let fixture = self.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/kserve_iris.py").path
         return try await Self.launch(
-            bin.appendingPathComponent("python"), [fixture, "--http_port", "\(port)"], in: directory, port: port, readyPath: "/v1/models/iris")
+            bin.appendingPathComponent("python"), [fixture, "--http_port", "\(port)"], in: directory, port: port,
+            readyPath: "/v1/models/iris")
     }
 
     private static func launch(_ executable: URL, _ arguments: [String], in directory: URL, port: Int, readyPath: String) async throws

@@ -187,7 +187,8 @@ func withSidecar<Result>(
     sections: String = "",
     _ body: (ModelWatchProcess) async throws -> Result
 ) async throws -> Result {
-    let sidecar = try await ModelWatchProcess.start(upstream: upstream, server: server, upstreamSettings: upstreamSettings, sections: sections)
+    let sidecar = try await ModelWatchProcess.start(
+        upstream: upstream, server: server, upstreamSettings: upstreamSettings, sections: sections)
     do {
         let result = try await body(sidecar)
         await sidecar.stop()

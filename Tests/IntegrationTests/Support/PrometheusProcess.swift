@@ -1,0 +1,132 @@
+import Foundation
+
+/// A real Prometheus server (Debian's `prometheus` package) scraping the sidecar's admin port
+/// every 500 ms, with its storage in a temporary folder, queried over its HTTP API.
+final class PrometheusProcess: @unchecked Sendable {
+    // @unchecked Sendable: the `Process` is driven by one test at a time.
+
+    let port: Int
+    private let process: Process
+    private let logPath: String
+
+    private init(process: Process, port: Int, logPath: String) {
+        self.process = process
+        self.port = port
+        self.logPath = logPath
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
+    static func start(scraping target: Int) async throws -> PrometheusProcess {
+        guard let binary = Tool.find("prometheus") else { throw TestFailure("prometheus is not installed: run `bash .ci/setup.sh` first") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let configuration = """
+            global:
+              scrape_interval: 500ms
+              evaluation_interval: 500ms
+            scrape_configs:
+              - job_name: modelwatch
+                static_configs:
+                  - targets: ["127.0.0.1:\(target)"]
+            """
+        let configurationPath = directory.appendingPathComponent("prometheus.yml").path
+        try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+        let port = try await freePort()
+        let logPath = directory.appendingPathComponent("prometheus.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=\(configurationPath)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ]
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let server = PrometheusProcess(process: process, port: port, logPath: logPath)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw TestFailure("prometheus exited at start:\n\(server.log)") }
+            if let response = try? await TestClient.send(port: port, path: "/-/ready"), response.status == 200 { return server }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("prometheus did not become ready:\n\(server.log)")
+    }
+
+    var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+
+    /// Runs an instant PromQL query.
+    /// - Returns: each series' labels and value.
+    func query(_ expression: String) async throws -> [(labels: [String: String], value: Double)] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let encoded = expression.addingPercentEncoding(withAllowedCharacters: allowed) ?? expression
+        let response = try await TestClient.send(port: self.port, path: "/api/v1/query?query=\(encoded)")
+        guard response.status == 200,
+            let document = try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any],
+            let data = document["data"] as? [String: Any], let result = data["result"] as? [[String: Any]]
+        else { throw TestFailure("query \(expression) failed: \(response.status) \(response.text)") }
+        return result.compactMap { series in
+            guard let labels = series["metric"] as? [String: String], let sample = series["value"] as? [Any],
+                let text = sample.last as? String, let value = Double(text)
+            else { return nil }
+            return (labels, value)
+        }
+    }
+
+    /// Queries until `condition` holds on the result, or returns the last result.
+    func query(
+        _ expression: String, until condition: ([(labels: [String: String], value: Double)]) -> Bool, timeout: Duration = .seconds(15)
+    ) async throws -> [(labels: [String: String], value: Double)] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = try await self.query(expression)
+            if condition(result) || ContinuousClock.now >= deadline { return result }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    func stop() async {
+        self.process.terminate()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while self.process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Finds Debian-packaged tools the tests drive.
+enum Tool {
+    static func find(_ name: String) -> String? {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] {
+            let path = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs a tool with `input` on its standard input.
+    /// - Returns: its exit status and what it printed on both outputs.
+    static func run(_ path: String, _ arguments: [String], input: String) throws -> (status: Int32, output: String) {
+        let directory = FileManager.default.temporaryDirectory
+        let inputPath = directory.appendingPathComponent("tool-in-\(UUID().uuidString)").path
+        let outputPath = directory.appendingPathComponent("tool-out-\(UUID().uuidString)").path
+        try input.write(toFile: inputPath, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+}
