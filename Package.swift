@@ -103,6 +103,9 @@ let package = Package(
             dependencies: [
                 "ModelWatch",
                 "ModelWatchProxy",
+                "ModelWatchProtocols",
+                "ModelWatchMetrics",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: sharedSwiftSettings

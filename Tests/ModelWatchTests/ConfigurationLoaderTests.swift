@@ -25,8 +25,24 @@ struct ConfigurationLoaderTests {
               readiness_path: /v1/models/iris
               readiness_interval: 10s
               readiness_timeout: 1s
+            analysis:
+              queue_capacity: 128
+              max_payload_size: 1MiB
+              memory_limit: 32MiB
+            models:
+              default: churn
+              names: [churn, iris]
+              max_models: 4
+              max_versions: 2
             """
         let configuration = try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        #expect(configuration.analysis.queueCapacity == 128)
+        #expect(configuration.analysis.maxPayloadSize == 1 << 20)
+        #expect(configuration.analysis.memoryLimit == 32 << 20)
+        #expect(configuration.models.defaultModel == "churn")
+        #expect(configuration.models.names == ["churn", "iris"])
+        #expect(configuration.models.maxModels == 4)
+        #expect(configuration.models.maxVersions == 2)
         #expect(configuration.server.listen == ListenAddress(host: "0.0.0.0", port: 9000))
         #expect(configuration.server.maxBodySize == 10 << 20)
         #expect(configuration.server.headerTimeout == .seconds(2))
@@ -87,6 +103,10 @@ struct ConfigurationLoaderTests {
             ("upstream:\n  url: http://a:1\n  readiness_path: health\n", 3, "upstream.readiness_path"),
             ("server:\n  header_timeout: 0\nupstream:\n  url: http://a:1\n", 2, "server.header_timeout"),
             ("upstream: [1, 2]\n", 1, "upstream"),
+            ("upstream:\n  url: http://a:1\nanalysis:\n  queue_capacity: 0\n", 4, "analysis.queue_capacity"),
+            ("upstream:\n  url: http://a:1\nanalysis:\n  max_payload_size: big\n", 4, "analysis.max_payload_size"),
+            ("upstream:\n  url: http://a:1\nmodels:\n  names: iris\n", 4, "models.names"),
+            ("upstream:\n  url: http://a:1\nmodels:\n  maximum: 3\n", 4, "models.maximum"),
         ]
     )
     func badValue(yaml: String, line: Int, key: String) {

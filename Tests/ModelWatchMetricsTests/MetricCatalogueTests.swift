@@ -1,0 +1,61 @@
+import ModelWatchMetrics
+import Testing
+
+@Suite struct MetricCatalogueTests {
+    private func text(_ catalogue: MetricCatalogue) -> String {
+        String(decoding: catalogue.exposition(), as: UTF8.self)
+    }
+
+    @Test("every family has help text and a type, and histograms use seconds from sub-millisecond up")
+    func familiesAreDescribed() {
+        let catalogue = MetricCatalogue(version: "1.2.3")
+        let labels = ExchangeLabels(model: "m", version: "1", protocol: "v2", endpoint: "infer")
+        catalogue.record(
+            ExchangeMeasurement(
+                labels: labels, code: "200", duration: .microseconds(800), upstream: .microseconds(700), requestBytes: 10, responseBytes: 20
+            ))
+        catalogue.recordPredictions(4, model: "m", version: "1")
+        catalogue.recordTokens(prompt: 3, completion: 0, model: "m")
+        catalogue.recordTokenTiming(timeToFirstToken: .milliseconds(30), interTokenGaps: [.milliseconds(5)], model: "m")
+        catalogue.recordDecodeFailure(reason: "invalid_json", protocol: "v2", model: "m")
+        catalogue.recordUpstreamError(kind: "timeout", model: "m")
+        let exposition = self.text(catalogue)
+        let families = exposition.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(families.count >= 20)
+        for family in families {
+            #expect(exposition.contains("# HELP \(family) "), "\(family)")
+        }
+        #expect(
+            exposition.contains(
+                #"modelwatch_request_duration_seconds_bucket{model="m",version="1",protocol="v2",endpoint="infer",le="0.001"} 1"#))
+        #expect(
+            exposition.contains(
+                #"modelwatch_request_duration_seconds_bucket{model="m",version="1",protocol="v2",endpoint="infer",le="0.0005"} 0"#))
+        #expect(exposition.contains(#"modelwatch_build_info{version="1.2.3"} 1"#))
+        // A zero count adds nothing: no completion series appears for it.
+        #expect(!exposition.contains(#"kind="completion""#))
+        #expect(exposition.contains(#"modelwatch_llm_tokens_total{model="m",kind="prompt"} 3"#))
+    }
+
+    @Test("in-flight slots go up and down per model")
+    func inFlight() {
+        let catalogue = MetricCatalogue(version: "t")
+        let a = catalogue.exchangeBegan(model: "a")
+        let b = catalogue.exchangeBegan(model: "b")
+        _ = catalogue.exchangeBegan(model: "a")
+        catalogue.exchangeEnded(slot: a)
+        catalogue.exchangeEnded(slot: b)
+        let exposition = self.text(catalogue)
+        #expect(exposition.contains(#"modelwatch_requests_in_flight{model="a"} 1"#))
+        #expect(exposition.contains(#"modelwatch_requests_in_flight{model="b"} 0"#))
+    }
+
+    @Test("process metrics come from /proc")
+    func processMetrics() {
+        let exposition = self.text(MetricCatalogue(version: "t"))
+        let resident = exposition.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }
+        #expect(resident.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 > 1_000_000 } == true)
+        #expect(exposition.contains("process_start_time_seconds "))
+        #expect(exposition.contains("process_max_fds "))
+    }
+}
