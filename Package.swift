@@ -46,7 +46,9 @@ let package = Package(
         ),
         .target(
             name: "ModelWatchProtocols",
-            swiftSettings: sharedSwiftSettings
+            swiftSettings: sharedSwiftSettings,
+            // `rounded()` lives in libm, which nothing else pulls in for a binary without Foundation.
+            linkerSettings: [.linkedLibrary("m")]
         ),
         .target(
             name: "ModelWatchMetrics",
@@ -76,6 +78,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
+            name: "modelwatch-decode-bench",
+            dependencies: ["ModelWatchProtocols"],
+            path: "bench/DecodeBenchmark",
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

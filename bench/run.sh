@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Data-plane benchmark: wrk against the same fast backend directly, through nginx, and through
 # ModelWatch, in one run on this machine; prints throughput, p50/p99 latency and the ratios.
+# ModelWatch runs as deployed: every request is decoded and counted by its analysis pipeline.
 #
 # Usage: bench/run.sh [seconds per run (default 10)] [connections (default 32)] [rounds (default 2)]
 # Needs nginx-light and wrk (bash .ci/setup.sh installs them). Builds ModelWatch in release mode.
@@ -134,3 +135,16 @@ print()
 print(f"- throughput: modelwatch / nginx = {mw[0] / nginx[0]:.2f}x (target >= 0.90x); modelwatch / direct = {mw[0] / direct[0]:.2f}x")
 print(f"- added p99: modelwatch {added_mw:.3f} ms vs nginx {added_nginx:.3f} ms = {added_mw / added_nginx if added_nginx > 0 else float('inf'):.2f}x (target <= 1.20x)")
 PY
+
+# Decoding and metrics ran for every request above: did the analysis pipeline keep up?
+sleep 1
+curl -s "http://127.0.0.1:$admin_port/metrics" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def total(name, match=""):
+    return sum(float(v) for labels, v in re.findall(r"^" + name + r"(\{[^}]*\})? (\S+)$", text, re.M) if match in labels)
+answered = total("modelwatch_requests_total", "endpoint=\"infer\"")
+dropped = total("modelwatch_observations_dropped_total")
+rows = total("modelwatch_predictions_total")
+print(f"- analysis pipeline (decoding + metrics on): {answered:.0f} requests counted, {rows:.0f} rows decoded, {dropped:.0f} observations dropped")
+' | tee -a "$out/latest.md"

@@ -166,3 +166,44 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("JSON numbers")
+struct JSONNumberTests {
+    /// Numbers in every form the grammar allows, with up to 25 significant digits and exponents
+    /// far past the fast path's range: each must equal the standard library's correctly rounded
+    /// parse, to the bit.
+    @Test("the fast path and the fallback agree with Double(String) bit for bit")
+    func agreesWithStandardLibrary() throws {
+        var state: UInt64 = 7
+        func next(_ bound: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % bound
+        }
+        var texts: [String] = [
+            "0", "-0", "0.0", "1e22", "1e23", "9007199254740993", "123456789012345678901234", "4.9e-324", "1.7976931348623157e308",
+        ]
+        for _ in 0..<20_000 {
+            let digits = (0..<(1 + Int(next(25)))).map { _ in String(next(10)) }.joined()
+            var text = digits.drop { $0 == "0" }.isEmpty ? "0" : String(digits.drop { $0 == "0" })
+            if next(2) == 0, text.count > 1 {
+                let point = text.index(text.startIndex, offsetBy: Int(next(UInt64(text.count - 1))) + 1)
+                text.insert(".", at: point)
+            } else if next(3) == 0 {
+                text = "0." + String(repeating: "0", count: Int(next(6))) + text
+            }
+            if next(2) == 0 { text += (next(2) == 0 ? "e" : "E") + ["", "+", "-"][Int(next(3))] + String(next(40)) }
+            if next(2) == 0 { text = "-" + text }
+            texts.append(text)
+        }
+        let document = try JSONReader().parse(Array(("[" + texts.joined(separator: ",") + "]").utf8))
+        guard case .numbers(let values) = document else {
+            Issue.record("expected a packed numeric array")
+            return
+        }
+        #expect(values.count == texts.count)
+        for (text, value) in zip(texts, values) {
+            let expected = try #require(Double(text), "\(text)")
+            #expect(value.bitPattern == expected.bitPattern, "\(text): \(value) vs \(expected)")
+        }
+    }
+}

@@ -181,46 +181,110 @@ private struct Cursor {
             || byte == UInt8(ascii: "N") || byte == UInt8(ascii: "I")
     }
 
+    /// Exact powers of ten for the fast path (all exactly representable as doubles).
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// Reads a number, checking RFC 8259's grammar as it goes.
+    ///
+    /// Most numbers in payloads have few significant digits and small exponents; those are
+    /// converted exactly by one multiplication or division of two exactly representable doubles
+    /// (Clinger's fast path). Anything else goes to the standard library's correctly rounded parser.
     private mutating func number() throws(JSONReader.Failure) -> Double {
         let start = self.offset
         if self.reader.allowNonFiniteLiterals, let special = self.nonFiniteLiteral() {
             return special
         }
+        let bytes = self.bytes
         var index = self.offset
-        func digits() -> Int {
-            let first = index
-            while index < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[index]) { index += 1 }
-            return index - first
+        var mantissa: UInt64 = 0
+        var significantDigits = 0
+        var exponent = 0
+        var exact = true
+        func digit(at position: Int) -> UInt64? {
+            guard position < bytes.count else { return nil }
+            let value = bytes[position] &- UInt8(ascii: "0")
+            return value < 10 ? UInt64(value) : nil
         }
-        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func accumulate(_ value: UInt64, fractional: Bool) {
+            if mantissa == 0 && value == 0 {
+                if fractional { exponent -= 1 }
+            } else if significantDigits < 19 {
+                mantissa = mantissa * 10 + value
+                significantDigits += 1
+                if fractional { exponent -= 1 }
+            } else {
+                exact = false
+                if !fractional { exponent += 1 }
+            }
+        }
+
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         let integerStart = index
-        let integerDigits = digits()
-        guard integerDigits > 0 else { throw self.fail(index >= self.bytes.count ? .truncated : .invalidNumber) }
+        while let value = digit(at: index) {
+            accumulate(value, fractional: false)
+            index += 1
+        }
+        let integerDigits = index - integerStart
+        guard integerDigits > 0 else { throw self.fail(index >= bytes.count ? .truncated : .invalidNumber) }
         // RFC 8259: no leading zeros.
-        guard integerDigits == 1 || self.bytes[integerStart] != UInt8(ascii: "0") else { throw self.fail(.invalidNumber) }
-        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: ".") {
+        guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw self.fail(.invalidNumber) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard digits() > 0 else { throw self.fail(.invalidNumber) }
+            let fractionStart = index
+            while let value = digit(at: index) {
+                accumulate(value, fractional: true)
+                index += 1
+            }
+            guard index > fractionStart else { throw self.fail(.invalidNumber) }
         }
-        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "e") || self.bytes[index] == UInt8(ascii: "E") {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "+") || self.bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw self.fail(.invalidNumber) }
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let exponentStart = index
+            var written = 0
+            while let value = digit(at: index) {
+                written = min(written * 10 + Int(value), 100_000)
+                index += 1
+            }
+            guard index > exponentStart else { throw self.fail(.invalidNumber) }
+            exponent += exponentNegative ? -written : written
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text) else { throw self.fail(.invalidNumber) }
         self.offset = index
+        if exact, mantissa < 1 << 53, exponent >= -22, exponent <= 22 {
+            let magnitude = Double(mantissa)
+            let value = exponent < 0 ? magnitude / Self.powersOfTen[-exponent] : magnitude * Self.powersOfTen[exponent]
+            return negative ? -value : value
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let value = Double(text) else {
+            self.offset = start
+            throw self.fail(.invalidNumber)
+        }
         return value
     }
 
+    /// `NaN`, `Infinity` or `-Infinity`, as TF Serving writes them.
     private mutating func nonFiniteLiteral() -> Double? {
-        let candidates: [(String, Double)] = [("NaN", .nan), ("Infinity", .infinity), ("-Infinity", -.infinity)]
-        for (word, value) in candidates {
-            let utf8 = Array(word.utf8)
-            if self.offset + utf8.count <= self.bytes.count,
-                zip(utf8.indices, utf8).allSatisfy({ self.bytes[self.offset + $0] == $1 })
-            {
-                self.offset += utf8.count
+        guard self.offset < self.bytes.count else { return nil }
+        let first = self.bytes[self.offset]
+        let minusInfinity =
+            first == UInt8(ascii: "-") && self.offset + 1 < self.bytes.count && self.bytes[self.offset + 1] == UInt8(ascii: "I")
+        guard first == UInt8(ascii: "N") || first == UInt8(ascii: "I") || minusInfinity else { return nil }
+        for (word, value) in [("NaN", Double.nan), ("Infinity", .infinity), ("-Infinity", -.infinity)] as [(StaticString, Double)] {
+            let count = word.utf8CodeUnitCount
+            guard self.offset + count <= self.bytes.count else { continue }
+            let matches = word.withUTF8Buffer { literal in
+                literal.elementsEqual(UnsafeRawBufferPointer(rebasing: self.bytes[self.offset..<(self.offset + count)]))
+            }
+            if matches {
+                self.offset += count
                 return value
             }
         }
