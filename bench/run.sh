@@ -16,6 +16,7 @@ mkdir -p "$out"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 backend_port=$(free_port); nginx_port=$(free_port); modelwatch_port=$(free_port); admin_port=$(free_port)
+plain_port=$(free_port); plain_admin_port=$(free_port)
 
 swift build -c release --product modelwatch >/dev/null
 binary=$(swift build -c release --show-bin-path)/modelwatch
@@ -71,8 +72,12 @@ nginx -p "$work/backend" -c "$work/backend/nginx.conf" & backend_pid=$!
 nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" & proxy_pid=$!
 "$binary" serve --upstream "http://127.0.0.1:$backend_port" --listen "127.0.0.1:$modelwatch_port" \
     --admin-listen "127.0.0.1:$admin_port" --log-level warning & modelwatch_pid=$!
-trap 'kill $backend_pid $proxy_pid $modelwatch_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for port in $backend_port $nginx_port $modelwatch_port; do
+# The same binary with the analysis pipeline off: what monitoring costs, measured in the same run.
+printf 'upstream:\n  url: http://127.0.0.1:%s\nanalysis:\n  enabled: false\n' "$backend_port" > "$work/plain.yaml"
+"$binary" serve --config "$work/plain.yaml" --listen "127.0.0.1:$plain_port" \
+    --admin-listen "127.0.0.1:$plain_admin_port" --log-level warning & plain_pid=$!
+trap 'kill $backend_pid $proxy_pid $modelwatch_pid $plain_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for port in $backend_port $nginx_port $modelwatch_port $plain_port; do
     for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" -X POST -d '{}' && break; sleep 0.1; done
 done
 
@@ -102,10 +107,13 @@ PY
 }
 
 declare -A total_rps total_p50 total_p99
-for target in direct nginx modelwatch; do total_rps[$target]=0; total_p50[$target]=0; total_p99[$target]=0; done
+targets="direct nginx modelwatch plain"
+for target in $targets; do total_rps[$target]=0; total_p50[$target]=0; total_p99[$target]=0; done
 for round in $(seq 1 "$rounds"); do
-    for target in direct nginx modelwatch; do
-        case $target in direct) port=$backend_port ;; nginx) port=$nginx_port ;; modelwatch) port=$modelwatch_port ;; esac
+    for target in $targets; do
+        case $target in
+            direct) port=$backend_port ;; nginx) port=$nginx_port ;; modelwatch) port=$modelwatch_port ;; plain) port=$plain_port ;;
+        esac
         read -r rps p50 p99 < <(measure "$port")
         echo "round $round  $target: $rps req/s  p50 ${p50} ms  p99 ${p99} ms" >&2
         total_rps[$target]=$(python3 -c "print(${total_rps[$target]} + $rps)")
@@ -117,11 +125,12 @@ done
 python3 - "$rounds" "$duration" "$connections" \
     "${total_rps[direct]}" "${total_p50[direct]}" "${total_p99[direct]}" \
     "${total_rps[nginx]}" "${total_p50[nginx]}" "${total_p99[nginx]}" \
-    "${total_rps[modelwatch]}" "${total_p50[modelwatch]}" "${total_p99[modelwatch]}" <<'PY' | tee "$out/latest.md"
+    "${total_rps[modelwatch]}" "${total_p50[modelwatch]}" "${total_p99[modelwatch]}" \
+    "${total_rps[plain]}" "${total_p50[plain]}" "${total_p99[plain]}" <<'PY' | tee "$out/latest.md"
 import sys
 rounds, duration, connections = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 v = [float(x) / rounds for x in sys.argv[4:]]
-rows = {"direct": v[0:3], "nginx": v[3:6], "modelwatch": v[6:9]}
+rows = {"direct": v[0:3], "nginx": v[3:6], "modelwatch": v[6:9], "modelwatch, analysis off": v[9:12]}
 print(f"wrk -t1 -c{connections} -d{duration}s, POST /v2/models/iris/infer, mean of {rounds} rounds")
 print()
 print("| target | req/s | p50 ms | p99 ms |")
@@ -134,6 +143,8 @@ added_mw = mw[2] - direct[2]
 print()
 print(f"- throughput: modelwatch / nginx = {mw[0] / nginx[0]:.2f}x (target >= 0.90x); modelwatch / direct = {mw[0] / direct[0]:.2f}x")
 print(f"- added p99: modelwatch {added_mw:.3f} ms vs nginx {added_nginx:.3f} ms = {added_mw / added_nginx if added_nginx > 0 else float('inf'):.2f}x (target <= 1.20x)")
+plain = rows["modelwatch, analysis off"]
+print(f"- analysis off: throughput / nginx = {plain[0] / nginx[0]:.2f}x, added p99 {plain[2] - direct[2]:.3f} ms; analysis on costs {100 * (1 - mw[0] / plain[0]):.0f}% of throughput")
 PY
 
 # Decoding and metrics ran for every request above: did the analysis pipeline keep up?

@@ -3,7 +3,8 @@
 # example traffic through the sidecar, printed as it goes. Stops on Ctrl-C, or after
 # DEMO_SECONDS seconds when that is set.
 #
-#   client ──▶ modelwatch :8080 ──libcurl──▶ MLServer :9080      admin: http://127.0.0.1:9464/readyz
+#   client ──▶ modelwatch :8080 ──libcurl──▶ MLServer :9080
+#   admin: http://127.0.0.1:9464/metrics (Prometheus), /readyz, /healthz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -44,7 +45,8 @@ pids+=($!)
 wait_for http://127.0.0.1:9464/readyz "modelwatch readiness"
 echo "demo: /readyz says $(curl -s http://127.0.0.1:9464/readyz)"
 echo
-echo "demo: sending predictions through the sidecar (Ctrl-C to stop); try it yourself:"
+echo "demo: sending predictions through the sidecar (Ctrl-C to stop); metrics: curl -s http://127.0.0.1:9464/metrics"
+echo "demo: try it yourself:"
 echo "  curl -s -X POST http://127.0.0.1:8080/v2/models/iris/infer -H 'content-type: application/json' \\"
 echo "    -d '{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[5.1,3.5,1.4,0.2]}]}'"
 echo
@@ -62,6 +64,10 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
         # A malformed request: MLServer's own 4xx passes through the sidecar untouched.
         echo "bad request -> $(curl -s -w ' [HTTP %{http_code}]' -X POST http://127.0.0.1:8080/v2/models/iris/infer \
             -H 'content-type: application/json' -d '{"inputs":[{"name":"input-0","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}')"
+        # What the sidecar counted so far (all of it: curl -s http://127.0.0.1:9464/metrics).
+        echo "metrics:"
+        curl -s http://127.0.0.1:9464/metrics | grep -E '^modelwatch_(requests_total|predictions_total|payload_decode_failures_total|request_duration_seconds_(sum|count))' \
+            | sed 's/^/  /'
     fi
     count=$((count + 1))
     sleep 1

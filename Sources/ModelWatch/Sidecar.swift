@@ -38,7 +38,7 @@ public enum Sidecar {
             defaultModel: models.defaultModel,
             logger: logger
         )
-        let pipeline = AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer)
+        let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
@@ -60,9 +60,7 @@ public enum Sidecar {
         // what it was handed, and the upstream client goes last.
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: client),
-                    .init(service: pipeline),
+                services: [.init(service: client)] + (pipeline.map { [.init(service: $0)] } ?? []) + [
                     .init(service: admin),
                     .init(service: readiness),
                     .init(service: proxy),

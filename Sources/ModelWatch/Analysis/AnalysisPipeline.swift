@@ -41,11 +41,6 @@ final class AnalysisPipeline: ExchangeObserver, Service {
 
     // MARK: Service
 
-    /// After a batch, the consumer lets the next one gather for this long, so that under load the
-    /// event loops wake it once per batch rather than once per request; metrics lag by at most
-    /// this much.
-    static let linger = Duration.milliseconds(5)
-
     func run() async throws {
         await withGracefulShutdownHandler {
             while let batch = await self.queue.next() {
@@ -53,7 +48,6 @@ final class AnalysisPipeline: ExchangeObserver, Service {
                     self.analyzer.analyze(observation)
                     self.queue.release(bytes: observation.reservedBytes)
                 }
-                try? await Task.sleep(for: Self.linger)
             }
         } onGracefulShutdown: {
             self.queue.close()

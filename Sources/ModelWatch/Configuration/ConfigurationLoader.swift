@@ -140,6 +140,7 @@ private struct DocumentReader {
     private func readAnalysis(_ field: Key, _ node: Node, into analysis: inout AnalysisConfiguration) throws(ConfigurationError) {
         let key = "analysis." + field.name
         switch field.name {
+        case "enabled": analysis.enabled = try self.boolean(node, key: key)
         case "queue_capacity": analysis.queueCapacity = try self.integer(node, key: key, range: 1...1_000_000)
         case "max_payload_size": analysis.maxPayloadSize = try self.byteSize(node, key: key)
         case "memory_limit": analysis.memoryLimit = try self.byteSize(node, key: key)
@@ -248,6 +249,15 @@ private struct DocumentReader {
         return scalar.string
     }
 
+    private func boolean(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
+        let text = try self.string(node, key: key)
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw self.error(node, key: key, "expected true or false, got \"\(text)\"")
+        }
+    }
+
     private func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let text = try self.string(node, key: key)
         guard let value = Int(text), range.contains(value) else {
@@ -293,7 +303,7 @@ private struct DocumentReader {
         let known: String
         switch section {
         case nil: known = "server, admin, upstream, analysis, models"
-        case "analysis": known = "queue_capacity, max_payload_size, memory_limit"
+        case "analysis": known = "enabled, queue_capacity, max_payload_size, memory_limit"
         case "models": known = "default, names, max_models, max_versions"
         case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads"
         case "admin": known = "listen"

@@ -55,6 +55,8 @@ public struct ReadinessConfiguration: Sendable {
 
 /// How much the analysis pipeline may hold before it drops observations.
 public struct AnalysisConfiguration: Sendable {
+    /// `false` turns the pipeline off: a plain proxy, `/metrics` with process metrics only.
+    public var enabled: Bool
     /// Finished exchanges waiting to be analysed; beyond this they are dropped and counted.
     public var queueCapacity: Int
     /// Bodies longer than this are proxied and counted but not decoded (`too_large`).
@@ -62,7 +64,8 @@ public struct AnalysisConfiguration: Sendable {
     /// Body bytes the pipeline may hold at once, in flight and queued together.
     public var memoryLimit: Int
 
-    public init(queueCapacity: Int = 4096, maxPayloadSize: Int = 8 << 20, memoryLimit: Int = 256 << 20) {
+    public init(enabled: Bool = true, queueCapacity: Int = 4096, maxPayloadSize: Int = 8 << 20, memoryLimit: Int = 256 << 20) {
+        self.enabled = enabled
         self.queueCapacity = queueCapacity
         self.maxPayloadSize = maxPayloadSize
         self.memoryLimit = memoryLimit
