@@ -106,3 +106,16 @@ struct AnalysisPipelineTests {
                 != nil)
     }
 }
+
+@Suite("Analysis pipeline lifecycle", .timeLimit(.minutes(1)))
+struct AnalysisPipelineLifecycleTests {
+    @Test("cancelling the pipeline's task ends it even with nothing queued (another service failed)")
+    func cancellationEndsConsumer() async throws {
+        let (pipeline, _) = AnalysisPipelineTests.pipeline(capacity: 4)
+        let task = Task { try await pipeline.run() }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        // Without the cancellation handler this await never returns and the test hits its time limit.
+        try await task.value
+    }
+}

@@ -41,15 +41,22 @@ final class AnalysisPipeline: ExchangeObserver, Service {
 
     // MARK: Service
 
+    /// Analyses until shutdown. A graceful shutdown closes the queue and analyses what is left;
+    /// cancellation (the service group tearing down because another service failed, say) closes
+    /// it too, so the consumer never waits on an empty queue that nobody will fill.
     func run() async throws {
-        await withGracefulShutdownHandler {
-            while let batch = await self.queue.next() {
-                for observation in batch {
-                    self.analyzer.analyze(observation)
-                    self.queue.release(bytes: observation.reservedBytes)
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                while let batch = await self.queue.next() {
+                    for observation in batch {
+                        self.analyzer.analyze(observation)
+                        self.queue.release(bytes: observation.reservedBytes)
+                    }
                 }
+            } onGracefulShutdown: {
+                self.queue.close()
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             self.queue.close()
         }
     }
