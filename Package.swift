@@ -50,6 +50,16 @@ let package = Package(
             // `rounded()` lives in libm, which nothing else pulls in for a binary without Foundation.
             linkerSettings: [.linkedLibrary("m")]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ModelWatchStore",
+            dependencies: ["CSQLite"],
+            swiftSettings: sharedSwiftSettings
+        ),
         .target(
             name: "ModelWatchMetrics",
             dependencies: [.product(name: "Prometheus", package: "swift-prometheus")],
@@ -61,6 +71,7 @@ let package = Package(
                 "ModelWatchProxy",
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
+                "ModelWatchStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,6 +110,11 @@ let package = Package(
         .testTarget(
             name: "ModelWatchProtocolsTests",
             dependencies: ["ModelWatchProtocols"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchStoreTests",
+            dependencies: ["ModelWatchStore"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything ModelWatch's build, tests, demo and benchmark need on a fresh Debian machine
-# with the Swift toolchain: system libraries, the real test peers (nginx, wrk, Prometheus with
+# with the Swift toolchain: system libraries (libcurl, SQLite), the real test peers (nginx, wrk, the sqlite3 shell, Prometheus with
 # promtool) and the real model servers: MLServer with scikit-learn in .venv (tests and demo), the
 # KServe Python server in .venv-kserve (its pins clash with MLServer's). Safe to re-run.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
-packages=(libcurl4-openssl-dev nginx-light wrk curl prometheus)
+packages=(libcurl4-openssl-dev libsqlite3-dev sqlite3 nginx-light wrk curl prometheus)
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for package in "${packages[@]}"; do

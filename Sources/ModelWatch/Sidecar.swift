@@ -7,8 +7,8 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// The whole sidecar: upstream client, data port, analysis pipeline, admin port and readiness
-/// probe, run as one service group that stops gracefully on SIGTERM or SIGINT.
+/// The whole sidecar: upstream client, data port, analysis pipeline, store recorder, admin port
+/// and readiness probe, run as one service group that stops gracefully on SIGTERM or SIGINT.
 public enum Sidecar {
     /// The version reported by `modelwatch --version`.
     public static let version = "0.1.0"
@@ -38,6 +38,10 @@ public enum Sidecar {
             defaultModel: models.defaultModel,
             logger: logger
         )
+        // Opened before any port is bound: a store another process holds stops the start with its reason.
+        let recorder =
+            configuration.storage.enabled
+            ? try await StoreRecorder.open(configuration: configuration.storage, catalogue: catalogue, logger: logger) : nil
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
@@ -54,17 +58,19 @@ public enum Sidecar {
                 "upstream.url": "\(configuration.upstream.url)",
                 "server.listen": "\(configuration.server.listen)",
                 "admin.listen": "\(configuration.admin.listen)",
+                "storage.path": "\(configuration.storage.enabled ? configuration.storage.path : "off")",
             ]
         )
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
-        // what it was handed, and the upstream client goes last.
+        // what it was handed, the recorder writes a last snapshot of it, and the upstream client goes last.
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: client)] + (pipeline.map { [.init(service: $0)] } ?? []) + [
-                    .init(service: admin),
-                    .init(service: readiness),
-                    .init(service: proxy),
-                ],
+                services: [.init(service: client)] + (recorder.map { [.init(service: $0)] } ?? [])
+                    + (pipeline.map { [.init(service: $0)] } ?? []) + [
+                        .init(service: admin),
+                        .init(service: readiness),
+                        .init(service: proxy),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -17,6 +17,9 @@ public enum MetricBuckets {
     /// Gaps between streamed tokens: a few milliseconds on a healthy GPU.
     public static let interTokenSeconds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
+    /// One snapshot written to SQLite: a millisecond for a few hundred series, seconds on a sick disk.
+    public static let storeWriteSeconds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
+
     private static func pow4(_ exponent: Int) -> Double {
         (0..<exponent).reduce(1) { value, _ in value * 4 }
     }

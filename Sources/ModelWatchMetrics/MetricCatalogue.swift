@@ -102,7 +102,6 @@ public final class MetricCatalogue: Sendable {
 
     /// Counts one exchange and records its timings and sizes.
     public func record(_ measurement: ExchangeMeasurement) {
-        self.requests[Coded(labels: measurement.labels, code: measurement.code)].increment()
         let series = self.exchangeSeries[measurement.labels]
         series.duration.record(measurement.duration.seconds)
         if let upstream = measurement.upstream {
@@ -111,6 +110,8 @@ public final class MetricCatalogue: Sendable {
         }
         series.requestSize.record(Double(measurement.requestBytes))
         series.responseSize.record(Double(measurement.responseBytes))
+        // Last, so a scrape that counts this request also sees its histograms.
+        self.requests[Coded(labels: measurement.labels, code: measurement.code)].increment()
     }
 
     /// Counts answered rows and records the batch size.
@@ -165,7 +166,26 @@ public final class MetricCatalogue: Sendable {
         self.upstreamUp.set(up ? 1.0 : 0.0)
     }
 
+    /// The store's own series, registered when recording is on; a sidecar without a store shows none.
+    public func storeMetrics() -> StoreMetrics {
+        StoreMetrics(
+            writeSeconds: self.registry.makeValueHistogram(
+                descriptor: Self.describe("store_write_seconds", Help.storeWrite), buckets: MetricBuckets.storeWriteSeconds),
+            rowsWritten: self.registry.makeCounter(descriptor: Self.describe("store_rows_written_total", Help.storeRows)),
+            databaseBytes: self.registry.makeGauge(descriptor: Self.describe("store_database_bytes", Help.storeBytes)),
+            appendErrors: self.registry.makeCounter(
+                descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "append")]),
+            maintenanceErrors: self.registry.makeCounter(
+                descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "maintain")])
+        )
+    }
+
     // MARK: Exposition
+
+    /// Every series as the exposition shows it now, for the store's self-scrape.
+    public func samples() -> [ExposedSample] {
+        ExposedSample.parse(self.exposition())
+    }
 
     /// The text exposition format (version 0.0.4), with the process metrics read just now.
     public func exposition() -> [UInt8] {
@@ -192,6 +212,11 @@ public final class MetricCatalogue: Sendable {
         static let interToken = "Seconds between consecutive streamed events carrying generated content."
         static let decodeFailures = "Request or response bodies that could not be decoded, by reason; they were proxied unchanged."
         static let dropped = "Observations not analysed, by reason (queue_full: the analysis queue was full)."
+        static let storeWrite = "Seconds each self-scrape took to write its snapshot to the SQLite store."
+        static let storeRows = "Rows written to the SQLite store (samples and newly seen series)."
+        static let storeBytes = "Bytes the SQLite store takes on disk, database and write-ahead log together."
+        static let storeErrors =
+            "Store operations that failed, by op (append: a snapshot was not recorded; maintain: compaction or retention)."
     }
 }
 

@@ -9,7 +9,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self]
+        subcommands: [Serve.self, Check.self, Query.self]
     )
 }
 
@@ -27,11 +27,15 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .long, help: "Backend base URL, e.g. http://127.0.0.1:8501; overrides upstream.url.")
     var upstream: String?
 
+    @Option(name: .long, help: "SQLite file the metrics are recorded into; overrides storage.path.")
+    var storagePath: String?
+
     func load() throws -> ModelWatchConfiguration {
         do {
             return try ConfigurationLoader.load(
                 path: self.config,
-                overrides: ConfigurationOverrides(listen: self.listen, adminListen: self.adminListen, upstream: self.upstream)
+                overrides: ConfigurationOverrides(
+                    listen: self.listen, adminListen: self.adminListen, upstream: self.upstream, storagePath: self.storagePath)
             )
         } catch {
             throw ValidationError("invalid configuration: \(error)")
@@ -75,5 +79,44 @@ struct Check: AsyncParsableCommand {
     func run() async throws {
         let configuration = try self.options.load()
         print("configuration ok: \(configuration.summary)")
+    }
+}
+
+/// `modelwatch query`: print recorded samples from a store file.
+struct Query: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the samples a store file holds for a series selector.",
+        discussion: """
+            Times: now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a \
+            running sidecar; the query reads its last committed snapshot.
+            """
+    )
+
+    @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
+    var db: String
+
+    @Argument(help: #"Series selector, e.g. 'modelwatch_requests_total{model="iris",code=~"5.."}'."#)
+    var selector: String
+
+    @Option(name: .long, help: "First time to include (default: one hour before --end).")
+    var start: String?
+
+    @Option(name: .long, help: "Last time to include (default: now).")
+    var end: String?
+
+    @Option(name: .long, help: "table or json (the Prometheus range-query answer).")
+    var format: String = "table"
+
+    func validate() throws {
+        guard StoreQuery.Format(rawValue: self.format) != nil else { throw ValidationError("--format is table or json") }
+    }
+
+    func run() async throws {
+        let format = StoreQuery.Format(rawValue: self.format) ?? .table
+        do {
+            print(try StoreQuery(database: self.db, selector: self.selector, start: self.start, end: self.end, format: format).run())
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }

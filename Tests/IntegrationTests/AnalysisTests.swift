@@ -74,7 +74,7 @@ struct AnalysisTests {
             let hung = try await TestClient.send(port: sidecar.dataPort, path: "/hang")
             #expect(hung.status == 504)
             await #expect(throws: (any Error).self) { try await TestClient.send(port: sidecar.dataPort, path: "/truncate") }
-            let scrape = try await sidecar.scrape { $0.value("modelwatch_upstream_errors_total") >= 2 }
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 2 }
             #expect(scrape.value("modelwatch_upstream_errors_total", ["model": "slowpoke", "kind": "timeout"]) == 1, "\(scrape)")
             #expect(scrape.value("modelwatch_requests_total", ["model": "slowpoke", "code": "504"]) == 1)
             // The truncated answer's 200 was already on the wire: counted as such, and as an error.

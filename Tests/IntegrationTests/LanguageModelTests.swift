@@ -19,7 +19,7 @@ struct LanguageModelTests {
             #expect(response.status == 200)
             #expect(response.text.hasSuffix("data: [DONE]\n\n"))
 
-            let scrape = try await sidecar.scrape { $0.value("modelwatch_llm_time_to_first_token_seconds_count") >= 1 }
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
             let model = ["model": "llama-3-8b"]
             #expect(scrape.value("modelwatch_llm_tokens_total", model.merging(["kind": "prompt"]) { $1 }) == 7, "\(scrape)")
             #expect(scrape.value("modelwatch_llm_tokens_total", model.merging(["kind": "completion"]) { $1 }) == Self.tokens)
@@ -49,7 +49,7 @@ struct LanguageModelTests {
             let response = try await TestClient.send(
                 port: sidecar.dataPort, method: .POST, path: "/v1/completions", headers: Self.json, body: ByteBuffer(string: body))
             #expect(response.status == 200)
-            let scrape = try await sidecar.scrape { $0.value("modelwatch_llm_tokens_total") >= 1 }
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
             #expect(scrape.value("modelwatch_llm_tokens_total", ["model": "phi", "kind": "completion"]) == Self.tokens)
             #expect(scrape.value("modelwatch_llm_tokens_total", ["model": "phi", "kind": "prompt"]) == 0)
             #expect(scrape.value("modelwatch_predictions_total", ["model": "phi"]) == 2)
@@ -63,7 +63,7 @@ struct LanguageModelTests {
             let response = try await TestClient.send(
                 port: sidecar.dataPort, method: .POST, path: "/v1/chat/completions", headers: Self.json, body: ByteBuffer(string: body))
             #expect(response.status == 200)
-            let scrape = try await sidecar.scrape { $0.value("modelwatch_llm_tokens_total") >= 2 }
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
             #expect(scrape.value("modelwatch_llm_tokens_total", ["model": "mistral", "kind": "prompt"]) == 7)
             #expect(scrape.value("modelwatch_llm_tokens_total", ["model": "mistral", "kind": "completion"]) == Self.tokens)
             #expect(scrape.value("modelwatch_llm_time_to_first_token_seconds_count") == 0)
@@ -80,7 +80,7 @@ struct LanguageModelTests {
                 port: sidecar.dataPort, method: .POST, path: "/v1/chat/completions", headers: headers, body: ByteBuffer(string: body))
             #expect(response.status == 200)
             #expect(!response.text.contains("[DONE]"))
-            let scrape = try await sidecar.scrape { $0.value("modelwatch_payload_decode_failures_total") >= 1 }
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
             #expect(
                 scrape.value(
                     "modelwatch_payload_decode_failures_total", ["model": "qwen", "protocol": "openai", "reason": "truncated_stream"]) == 1)

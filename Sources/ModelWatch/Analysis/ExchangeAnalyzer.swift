@@ -25,7 +25,7 @@ struct ExchangeAnalyzer {
         return self.labels.model(route.model ?? self.defaultModel ?? "unknown")
     }
 
-    /// Records everything about one exchange.
+    /// Records everything about one exchange, its request count last.
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
         let decoded = self.decoder.decode(Self.payloads(of: observation))
@@ -34,17 +34,6 @@ struct ExchangeAnalyzer {
         let protocolName = decoded.route.protocol.rawValue
         let exchangeLabels = ExchangeLabels(model: model, version: version, protocol: protocolName, endpoint: decoded.route.endpoint)
 
-        self.catalogue.record(
-            ExchangeMeasurement(
-                labels: exchangeLabels,
-                // 499, as nginx logs it, when the client left before any status reached it.
-                code: observation.status.map(String.init) ?? "499",
-                duration: observation.duration,
-                upstream: observation.upstream?.total,
-                requestBytes: observation.requestBody.byteCount,
-                responseBytes: observation.responseBody.byteCount
-            )
-        )
         if case .upstreamFailed(let kind) = observation.outcome {
             self.catalogue.recordUpstreamError(kind: kind.rawValue, model: model)
         }
@@ -67,6 +56,18 @@ struct ExchangeAnalyzer {
                 ]
             )
         }
+        // The request is counted last: whoever sees it in a scrape sees all it led to.
+        self.catalogue.record(
+            ExchangeMeasurement(
+                labels: exchangeLabels,
+                // 499, as nginx logs it, when the client left before any status reached it.
+                code: observation.status.map(String.init) ?? "499",
+                duration: observation.duration,
+                upstream: observation.upstream?.total,
+                requestBytes: observation.requestBody.byteCount,
+                responseBytes: observation.responseBody.byteCount
+            )
+        )
         return decoded
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ModelWatchProxy
+import ModelWatchStore
 import Yams
 
 /// Reads `modelwatch.yaml`, applies command-line overrides and checks every value, so that a bad
@@ -46,7 +47,8 @@ public enum ConfigurationLoader {
             upstream: draft.upstream,
             readiness: draft.readiness,
             analysis: draft.analysis,
-            models: draft.models
+            models: draft.models,
+            storage: draft.storage
         )
     }
 }
@@ -60,6 +62,7 @@ private struct Draft {
     var readiness = ReadinessConfiguration()
     var analysis = AnalysisConfiguration()
     var models = ModelsConfiguration()
+    var storage = StorageConfiguration()
 
     mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
         if let listen = overrides.listen {
@@ -71,6 +74,12 @@ private struct Draft {
             self.admin.listen = try Self.parse("--admin-listen", adminListen) { text throws(ListenAddress.ParseError) in
                 try ListenAddress(parsing: text)
             }
+        }
+        if let storagePath = overrides.storagePath {
+            guard !storagePath.isEmpty else {
+                throw ConfigurationError(source: "--storage-path", line: nil, key: nil, message: "empty path")
+            }
+            self.storage.path = storagePath
         }
         if let upstream = overrides.upstream {
             self.upstreamURL = try Self.parse("--upstream", upstream) { text throws(UpstreamURL.ParseError) in
@@ -131,6 +140,11 @@ private struct DocumentReader {
                 for (field, node) in try self.entries(of: value, section: "models") {
                     try self.readModels(field, node, into: &draft.models)
                 }
+            case "storage":
+                for (field, node) in try self.entries(of: value, section: "storage") {
+                    try self.readStorage(field, node, into: &draft.storage)
+                }
+                try self.checkStorage(draft.storage, value)
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -145,6 +159,37 @@ private struct DocumentReader {
         case "max_payload_size": analysis.maxPayloadSize = try self.byteSize(node, key: key)
         case "memory_limit": analysis.memoryLimit = try self.byteSize(node, key: key)
         default: throw self.unknownKey(field, section: "analysis")
+        }
+    }
+
+    private func readStorage(_ field: Key, _ node: Node, into storage: inout StorageConfiguration) throws(ConfigurationError) {
+        let key = "storage." + field.name
+        switch field.name {
+        case "enabled": storage.enabled = try self.boolean(node, key: key)
+        case "path":
+            storage.path = try self.string(node, key: key)
+            guard !storage.path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+        case "scrape_interval": storage.scrapeInterval = try self.duration(node, key: key, allowZero: false)
+        case "retention": storage.store.retention = try self.duration(node, key: key, allowZero: false)
+        case "chunk_span": storage.store.chunkSpan = try self.duration(node, key: key, allowZero: false)
+        case "downsample_resolution":
+            let resolution = try self.duration(node, key: key, allowZero: false)
+            storage.store.downsampling = .init(
+                resolution: resolution, retention: storage.store.downsampling?.retention ?? .seconds(90 * 86_400))
+        case "downsample_retention":
+            let retention = try self.duration(node, key: key, allowZero: false)
+            storage.store.downsampling = .init(resolution: storage.store.downsampling?.resolution ?? .seconds(300), retention: retention)
+        default: throw self.unknownKey(field, section: "storage")
+        }
+    }
+
+    /// Values that are each fine but do not fit together.
+    private func checkStorage(_ storage: StorageConfiguration, _ node: Node) throws(ConfigurationError) {
+        if storage.scrapeInterval < .milliseconds(100) {
+            throw self.error(node, key: "storage.scrape_interval", "must be at least 100ms")
+        }
+        if let downsampling = storage.store.downsampling, downsampling.retention <= storage.store.retention {
+            throw self.error(node, key: "storage.downsample_retention", "must be longer than storage.retention to keep anything")
         }
     }
 
@@ -302,7 +347,9 @@ private struct DocumentReader {
     private func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models"
+        case nil: known = "server, admin, upstream, analysis, models, storage"
+        case "storage":
+            known = "enabled, path, scrape_interval, retention, chunk_span, downsample_resolution, downsample_retention"
         case "analysis": known = "enabled, queue_capacity, max_payload_size, memory_limit"
         case "models": known = "default, names, max_models, max_versions"
         case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads"

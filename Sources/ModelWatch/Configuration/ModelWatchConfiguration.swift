@@ -1,4 +1,5 @@
 public import ModelWatchProxy
+public import ModelWatchStore
 
 /// Everything `modelwatch serve` needs, as read from `modelwatch.yaml` and the command line.
 public struct ModelWatchConfiguration: Sendable {
@@ -8,6 +9,7 @@ public struct ModelWatchConfiguration: Sendable {
     public var readiness: ReadinessConfiguration
     public var analysis: AnalysisConfiguration
     public var models: ModelsConfiguration
+    public var storage: StorageConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -15,7 +17,8 @@ public struct ModelWatchConfiguration: Sendable {
         upstream: UpstreamConfiguration,
         readiness: ReadinessConfiguration = ReadinessConfiguration(),
         analysis: AnalysisConfiguration = AnalysisConfiguration(),
-        models: ModelsConfiguration = ModelsConfiguration()
+        models: ModelsConfiguration = ModelsConfiguration(),
+        storage: StorageConfiguration = StorageConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -23,6 +26,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.readiness = readiness
         self.analysis = analysis
         self.models = models
+        self.storage = storage
     }
 
     /// One line naming where traffic comes in and goes out.
@@ -96,10 +100,36 @@ public struct ConfigurationOverrides: Sendable {
     public var listen: String?
     public var adminListen: String?
     public var upstream: String?
+    public var storagePath: String?
 
-    public init(listen: String? = nil, adminListen: String? = nil, upstream: String? = nil) {
+    public init(listen: String? = nil, adminListen: String? = nil, upstream: String? = nil, storagePath: String? = nil) {
         self.listen = listen
         self.adminListen = adminListen
         self.upstream = upstream
+        self.storagePath = storagePath
+    }
+}
+
+/// Where and how often the sidecar records its own metrics into the SQLite store.
+public struct StorageConfiguration: Sendable {
+    /// `false` records nothing: `/metrics` only, no history.
+    public var enabled: Bool
+    /// The database file; relative paths are relative to the working directory.
+    public var path: String
+    /// How often every series is snapshotted into the store; also how much a `kill -9` can lose.
+    public var scrapeInterval: Duration
+    /// Retention, downsampling and chunking, as the store takes them.
+    public var store: StoreConfiguration
+
+    public init(
+        enabled: Bool = true,
+        path: String = "modelwatch.db",
+        scrapeInterval: Duration = .seconds(10),
+        store: StoreConfiguration = StoreConfiguration()
+    ) {
+        self.enabled = enabled
+        self.path = path
+        self.scrapeInterval = scrapeInterval
+        self.store = store
     }
 }

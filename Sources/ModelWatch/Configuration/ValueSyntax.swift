@@ -1,9 +1,9 @@
 /// The spellings of durations and sizes accepted in `modelwatch.yaml`.
 enum ValueSyntax {
-    /// `250ms`, `5s`, `1.5m`, `2h`.
+    /// `250ms`, `5s`, `1.5m`, `2h`, `7d`.
     static func duration(_ text: String) -> Duration? {
         let units: [(suffix: String, nanoseconds: Double)] = [
-            ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+            ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86_400e9),
         ]
         for unit in units where text.hasSuffix(unit.suffix) {
             let number = text.dropLast(unit.suffix.count).trimmingTrailingSpaces()

@@ -51,11 +51,17 @@ extension ModelWatchProcess {
     }
 
     /// Scrapes until `condition` holds (analysis runs after the response), or returns the last scrape.
+    ///
+    /// When it holds, the answer is one more scrape: families are read one after another, so the
+    /// scrape that first saw the condition may have read another family before the same exchange
+    /// reached it. The analyzer counts an exchange's request last, so a scrape taken after the
+    /// request showed up sees everything that exchange recorded.
     func scrape(until condition: (MetricsScrape) -> Bool, timeout: Duration = .seconds(10)) async throws -> MetricsScrape {
         let deadline = ContinuousClock.now + timeout
         while true {
             let scrape = try await self.scrape()
-            if condition(scrape) || ContinuousClock.now >= deadline { return scrape }
+            if condition(scrape) { return try await self.scrape() }
+            if ContinuousClock.now >= deadline { return scrape }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

@@ -9,6 +9,8 @@ final class ModelWatchProcess: @unchecked Sendable {
     private(set) var dataPort = 0
     private(set) var adminPort = 0
     let configurationPath: String
+    /// The SQLite store the sidecar records into, in the test's own folder unless the test named one.
+    let storagePath: String
     private let process: Process
     private let logPath: String
 
@@ -21,9 +23,10 @@ final class ModelWatchProcess: @unchecked Sendable {
         return bundleDirectory.appendingPathComponent("modelwatch").path
     }
 
-    private init(process: Process, configurationPath: String, logPath: String) {
+    private init(process: Process, configurationPath: String, storagePath: String, logPath: String) {
         self.process = process
         self.configurationPath = configurationPath
+        self.storagePath = storagePath
         self.logPath = logPath
     }
 
@@ -52,15 +55,41 @@ final class ModelWatchProcess: @unchecked Sendable {
         yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
         for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
         yaml += sections
+        // Never the default `modelwatch.db` in the working directory: each test records into its own folder.
+        var storagePath = directory.appendingPathComponent("modelwatch.db").path
+        if let named = sections.split(separator: "\n").first(where: { $0.hasPrefix("  path: ") }) {
+            storagePath = String(named.dropFirst("  path: ".count))
+        } else if sections.contains("storage:\n") {
+            yaml += "  path: \(storagePath)\n"
+        } else {
+            yaml += "storage:\n  path: \(storagePath)\n"
+        }
         let configurationPath = directory.appendingPathComponent("modelwatch.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
-        let logPath = directory.appendingPathComponent("modelwatch.log").path
+        return try await Self.start(configurationPath: configurationPath, storagePath: storagePath)
+    }
+
+    /// Starts another sidecar from a configuration an earlier one used: same upstream, same store.
+    static func start(configurationPath: String, storagePath: String) async throws -> ModelWatchProcess {
+        let logPath = URL(fileURLWithPath: configurationPath).deletingLastPathComponent()
+            .appendingPathComponent("modelwatch-\(UUID().uuidString).log").path
         let process = try Self.launch(["serve", "--config", configurationPath, "--log-level", "debug"], logPath: logPath)
-        let sidecar = ModelWatchProcess(process: process, configurationPath: configurationPath, logPath: logPath)
+        let sidecar = ModelWatchProcess(process: process, configurationPath: configurationPath, storagePath: storagePath, logPath: logPath)
         try await sidecar.waitUntilListening()
         try await sidecar.waitUntilHealthy()
         return sidecar
     }
+
+    /// Starts the binary without waiting for it to listen, for starts that are meant to fail.
+    static func launch(configurationPath: String) throws -> ModelWatchProcess {
+        let logPath = URL(fileURLWithPath: configurationPath).deletingLastPathComponent()
+            .appendingPathComponent("modelwatch-\(UUID().uuidString).log").path
+        let process = try Self.launch(["serve", "--config", configurationPath], logPath: logPath)
+        return ModelWatchProcess(process: process, configurationPath: configurationPath, storagePath: "", logPath: logPath)
+    }
+
+    /// The process id, for tools such as `prlimit`.
+    var processIdentifier: Int32 { self.process.processIdentifier }
 
     /// Runs `modelwatch` with arguments to completion.
     /// - Returns: its exit status and everything it printed.

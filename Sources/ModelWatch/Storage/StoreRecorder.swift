@@ -1,0 +1,136 @@
+import Logging
+import ModelWatchMetrics
+import ModelWatchStore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// Snapshots every metric series into the SQLite store once per scrape interval and keeps the
+/// store within its retention.
+///
+/// All SQLite work runs on one thread of its own, never on an event loop or Swift's cooperative
+/// pool. A snapshot that cannot be written (disk full, file read-only) is counted, logged once,
+/// and dropped; recording resumes by itself on the next interval that succeeds, and the proxy
+/// never notices.
+final class StoreRecorder: Service {
+    private let store: TimeSeriesStore
+    private let writerThread: NIOThreadPool
+    private let catalogue: MetricCatalogue
+    private let metrics: StoreMetrics
+    private let interval: Duration
+    private let logger: Logger
+
+    /// Opens the store on its writer thread.
+    /// - Throws: `StoreError` when the file cannot be opened for recording (locked by another
+    ///   process, a newer schema, an unwritable folder): the sidecar does not start then.
+    static func open(configuration: StorageConfiguration, catalogue: MetricCatalogue, logger: Logger) async throws -> StoreRecorder {
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        do {
+            let store = try await writerThread.runIfActive {
+                try TimeSeriesStore(path: configuration.path, configuration: configuration.store)
+            }
+            return StoreRecorder(
+                store: store, writerThread: writerThread, catalogue: catalogue, interval: configuration.scrapeInterval, logger: logger)
+        } catch {
+            try? await writerThread.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(
+        store: TimeSeriesStore, writerThread: NIOThreadPool, catalogue: MetricCatalogue, interval: Duration, logger: Logger
+    ) {
+        self.store = store
+        self.writerThread = writerThread
+        self.catalogue = catalogue
+        self.metrics = catalogue.storeMetrics()
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Records until graceful shutdown, then records one last snapshot so a clean stop loses nothing.
+    func run() async throws {
+        // SIGXFSZ would kill the process when a file-size limit is reached; ignored, the write
+        // fails with EFBIG instead and is handled as a full disk.
+        signal(SIGXFSZ, SIG_IGN)
+        self.logger.info(
+            "recording metrics", metadata: ["storage.path": "\(self.store.path)", "storage.scrape_interval": "\(self.interval)"])
+        var failing = 0
+        let clock = ContinuousClock()
+        var deadline = clock.now + self.interval
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let wakeUp = deadline
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: wakeUp, clock: clock) }
+            } catch {
+                break
+            }
+            // A late wake-up skips ahead rather than catching up with a burst of snapshots.
+            deadline = max(deadline + self.interval, clock.now)
+            failing = await self.record(failing: failing)
+        }
+        _ = await self.record(failing: failing)
+        try await self.writerThread.shutdownGracefully()
+    }
+
+    /// Writes one snapshot and a bounded share of maintenance on the writer thread.
+    /// - Returns: how many snapshots in a row have now failed.
+    private func record(failing: Int) async -> Int {
+        let store = self.store
+        let catalogue = self.catalogue
+        let budget = self.interval / 2
+        let metrics = self.metrics
+        do {
+            let (rows, seconds) = try await self.writerThread.runIfActive { () throws -> (Int, Double) in
+                let clock = ContinuousClock()
+                let start = clock.now
+                let snapshot = catalogue.samples().map { sample in
+                    (
+                        key: SeriesKey(name: sample.name, labels: sample.labels.map { SeriesKey.Label($0.name, $0.value) }),
+                        value: sample.value
+                    )
+                }
+                let rows = try store.append(snapshot, at: Self.wallClockMilliseconds())
+                let seconds = (clock.now - start).seconds
+                // Compaction and retention share what is left of half an interval, a step at a time.
+                // Their failure (the same full disk, usually) is counted apart: the snapshot is in.
+                do {
+                    while clock.now - start < budget, try store.maintain(now: Self.wallClockMilliseconds()).moreWork {}
+                } catch {
+                    metrics.recordMaintenanceError()
+                }
+                return (rows, seconds)
+            }
+            self.metrics.recordWrite(seconds: seconds, rows: rows)
+            if failing > 0 {
+                self.logger.notice(
+                    "recording resumed", metadata: ["storage.path": "\(store.path)", "storage.lost_snapshots": "\(failing)"])
+            }
+            self.metrics.setDatabaseSize(store.sizeInBytes)
+            return 0
+        } catch {
+            self.metrics.recordAppendError()
+            if failing == 0 {
+                // One line when recording stops, one when it resumes: a full disk must not flood the log.
+                self.logger.error(
+                    "recording paused: the snapshot could not be written; the proxy goes on",
+                    metadata: ["storage.path": "\(store.path)", "error": "\(error)"])
+            }
+            self.metrics.setDatabaseSize(store.sizeInBytes)
+            return failing + 1
+        }
+    }
+
+    /// Milliseconds since the Unix epoch: samples carry wall-clock time, as Prometheus's do.
+    private static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,58 @@
+/// The tables of the store and how a file moves from one schema version to the next.
+///
+/// `PRAGMA user_version` holds the version. Migrations only ever go forward; a file from a newer
+/// ModelWatch is refused rather than misread.
+enum StoreSchema {
+    /// Each entry takes the file from version `index` to `index + 1`.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            UNIQUE (name, labels)
+        );
+        CREATE TABLE samples (
+            series_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (series_id, ts)
+        ) WITHOUT ROWID;
+        CREATE TABLE chunks (
+            series_id INTEGER NOT NULL,
+            resolution INTEGER NOT NULL,
+            first_ts INTEGER NOT NULL,
+            last_ts INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE INDEX chunks_by_series ON chunks (series_id, resolution, first_ts);
+        CREATE INDEX chunks_by_age ON chunks (resolution, last_ts);
+        """
+    ]
+
+    static var currentVersion: Int64 { Int64(self.migrations.count) }
+
+    /// Settings that only take effect on a file with no tables yet.
+    static let newFileSettings = """
+        PRAGMA page_size = 16384;
+        PRAGMA auto_vacuum = INCREMENTAL;
+        """
+
+    /// Brings the file to the current version in one transaction.
+    /// - Throws: `schemaTooNew` for a file from a newer ModelWatch, `locked` when another process
+    ///   holds the write lock, anything else SQLite reports.
+    static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
+        let version = try connection.integer("PRAGMA user_version")
+        if version > self.currentVersion {
+            throw StoreError(
+                .schemaTooNew,
+                "\(connection.path) has store schema version \(version); this ModelWatch knows up to \(self.currentVersion)")
+        }
+        guard version < self.currentVersion else { return }
+        try connection.transaction { () throws(StoreError) in
+            for step in self.migrations[Int(version)...] { try connection.execute(step) }
+            try connection.execute("PRAGMA user_version = \(self.currentVersion)")
+        }
+    }
+}
