@@ -97,6 +97,12 @@ let package = Package(
             path: "bench/DecodeBenchmark",
             swiftSettings: sharedSwiftSettings
         ),
+        .executableTarget(
+            name: "modelwatch-store-bench",
+            dependencies: ["ModelWatchStore"],
+            path: "bench/StoreBenchmark",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "ModelWatchProxyTests",
             dependencies: [

@@ -17,21 +17,21 @@ final class StoreReader: @unchecked Sendable {
         self.allSeries = try connection.prepare("SELECT id, name, labels FROM series")
         self.rawChunks = try connection.prepare(
             "SELECT data FROM chunks WHERE series_id = ? AND resolution = 0 AND first_ts <= ? AND last_ts >= ? ORDER BY first_ts")
-        self.headSamples = try connection.prepare(
-            "SELECT ts, value FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts")
+        self.headSamples = try connection.prepare("SELECT ts, series_id, value FROM samples WHERE ts >= ? AND ts <= ? ORDER BY ts")
         self.earliestRaw = try connection.prepare(
-            """
-            SELECT min(ifnull((SELECT min(first_ts) FROM chunks WHERE series_id = ?1 AND resolution = 0), 9223372036854775807),
-                       ifnull((SELECT min(ts) FROM samples WHERE series_id = ?1), 9223372036854775807))
-            """)
+            "SELECT ifnull(min(first_ts), 9223372036854775807) FROM chunks WHERE series_id = ? AND resolution = 0")
         self.coarseChunks = try connection.prepare(
             "SELECT data FROM chunks WHERE series_id = ? AND resolution > 0 AND first_ts <= ? AND last_ts >= ? ORDER BY first_ts")
     }
 
     func select(_ selector: SeriesSelector, in range: ClosedRange<Int64>) throws(StoreError) -> [SeriesSamples] {
         var answer: [SeriesSamples] = []
-        for (id, key) in try self.series(matching: selector) {
-            var samples = try self.rawSamples(of: id, in: range)
+        let matched = try self.series(matching: selector)
+        var head = try self.headSamples(of: Set(matched.map(\.0)), in: range)
+        for (id, key) in matched {
+            var samples: [Sample] = []
+            try self.readChunks(self.rawChunks, of: id, in: range, into: &samples)
+            samples += head.removeValue(forKey: id) ?? []
             if let coarse = try self.coarseSamples(of: id, in: range) { samples = coarse + samples }
             if !samples.isEmpty { answer.append(SeriesSamples(key: key, samples: Self.ordered(samples))) }
         }
@@ -57,21 +57,25 @@ final class StoreReader: @unchecked Sendable {
         return matched
     }
 
-    private func rawSamples(of id: Int64, in range: ClosedRange<Int64>) throws(StoreError) -> [Sample] {
-        var samples: [Sample] = []
-        try self.readChunks(self.rawChunks, of: id, in: range, into: &samples)
-        self.headSamples.bind(id, at: 1)
-        self.headSamples.bind(range.lowerBound, at: 2)
-        self.headSamples.bind(range.upperBound, at: 3)
+    /// The rows not yet packed into chunks, for the matched series: they are keyed by time, so
+    /// one pass over the range serves every series (the head holds about one span).
+    private func headSamples(of ids: Set<Int64>, in range: ClosedRange<Int64>) throws(StoreError) -> [Int64: [Sample]] {
+        var samples: [Int64: [Sample]] = [:]
+        guard !ids.isEmpty else { return samples }
+        self.headSamples.bind(range.lowerBound, at: 1)
+        self.headSamples.bind(range.upperBound, at: 2)
         defer { self.headSamples.reset() }
         while try self.headSamples.step() {
-            samples.append(Sample(timestamp: self.headSamples.int64(at: 0), value: self.headSamples.value(at: 1)))
+            let id = self.headSamples.int64(at: 1)
+            guard ids.contains(id) else { continue }
+            samples[id, default: []].append(Sample(timestamp: self.headSamples.int64(at: 0), value: self.headSamples.value(at: 2)))
         }
         return samples
     }
 
-    /// Coarse samples from before the series' first raw one, where raw retention has already
-    /// deleted the detail; `nil` when there are none.
+    /// Coarse samples from before the series' first raw chunk, where raw retention has already
+    /// deleted the detail; `nil` when there are none. (Rows not yet compacted are always newer
+    /// than any chunk.)
     private func coarseSamples(of id: Int64, in range: ClosedRange<Int64>) throws(StoreError) -> [Sample]? {
         self.earliestRaw.bind(id, at: 1)
         let earliest = try self.earliestRaw.step() ? self.earliestRaw.int64(at: 0) : Int64.max

@@ -1,5 +1,9 @@
 /// The tables of the store and how a file moves from one schema version to the next.
 ///
+/// Recent samples are rows keyed by time first, so a snapshot appends to the end of one B-tree
+/// (a few pages) instead of touching a page per series; finished spans move to `chunks`, keyed by
+/// series, where range queries read them.
+///
 /// `PRAGMA user_version` holds the version. Migrations only ever go forward; a file from a newer
 /// ModelWatch is refused rather than misread.
 enum StoreSchema {
@@ -13,10 +17,10 @@ enum StoreSchema {
             UNIQUE (name, labels)
         );
         CREATE TABLE samples (
-            series_id INTEGER NOT NULL,
             ts INTEGER NOT NULL,
+            series_id INTEGER NOT NULL,
             value REAL,
-            PRIMARY KEY (series_id, ts)
+            PRIMARY KEY (ts, series_id)
         ) WITHOUT ROWID;
         CREATE TABLE chunks (
             series_id INTEGER NOT NULL,

@@ -13,15 +13,9 @@ final class StoreWriter: @unchecked Sendable {
     private let insertChunk: SQLiteStatement
     private let deleteExpired: SQLiteStatement
     private var seriesIDs: [SeriesKey: Int64] = [:]
-    /// Series still to compact up to `compactionCutoff`; refilled when a span ends.
-    private var compactionQueue: [Int64] = []
-    private var compactionCutoff: Int64 = 0
-    private var compactedThrough: Int64 = .min
     /// Whether retention deleted chunks since the last sweep for series left with no samples.
     private var orphansPossible = false
 
-    /// Series compacted per maintenance step; each step is one short transaction.
-    static let compactionBatch = 64
     /// Chunks deleted per maintenance step.
     static let deletionBatch = 512
     /// Free pages returned to the file system per step.
@@ -30,11 +24,11 @@ final class StoreWriter: @unchecked Sendable {
     init(connection: SQLiteConnection, configuration: StoreConfiguration) throws(StoreError) {
         self.connection = connection
         self.configuration = configuration
-        self.insertSample = try connection.prepare("INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?, ?, ?)")
+        self.insertSample = try connection.prepare("INSERT OR REPLACE INTO samples (ts, series_id, value) VALUES (?, ?, ?)")
         self.insertSeries = try connection.prepare(
             "INSERT INTO series (name, labels) VALUES (?, ?) ON CONFLICT (name, labels) DO UPDATE SET name = excluded.name RETURNING id")
-        self.selectHead = try connection.prepare("SELECT ts, value FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts")
-        self.deleteHead = try connection.prepare("DELETE FROM samples WHERE series_id = ? AND ts < ?")
+        self.selectHead = try connection.prepare("SELECT ts, series_id, value FROM samples WHERE ts < ? ORDER BY ts")
+        self.deleteHead = try connection.prepare("DELETE FROM samples WHERE ts < ?")
         self.insertChunk = try connection.prepare(
             "INSERT INTO chunks (series_id, resolution, first_ts, last_ts, count, data) VALUES (?, ?, ?, ?, ?, ?)")
         self.deleteExpired = try connection.prepare(
@@ -68,8 +62,8 @@ final class StoreWriter: @unchecked Sendable {
                     created[key] = id
                     rows += 1
                 }
-                self.insertSample.bind(id, at: 1)
-                self.insertSample.bind(timestamp, at: 2)
+                self.insertSample.bind(timestamp, at: 1)
+                self.insertSample.bind(id, at: 2)
                 self.insertSample.bind(value, at: 3)
                 defer { self.insertSample.reset() }
                 try self.insertSample.step()
@@ -95,57 +89,43 @@ final class StoreWriter: @unchecked Sendable {
     /// - Returns: whether more work is waiting.
     func maintain(now: Int64) throws(StoreError) -> MaintenanceStep {
         var step = MaintenanceStep()
-        step.compactedSeries = try self.compactSome(now: now)
+        let compaction = try self.compactSome(now: now)
+        step.compactedSeries = compaction.series
         step.deletedChunks = try self.expireSome(now: now)
         step.vacuumedPages = try self.vacuumSome()
-        step.moreWork = !self.compactionQueue.isEmpty || step.deletedChunks == Self.deletionBatch || step.vacuumedPages > 0
+        step.moreWork = compaction.more || step.deletedChunks == Self.deletionBatch || step.vacuumedPages > 0
         return step
     }
 
-    private func compactSome(now: Int64) throws(StoreError) -> Int {
+    /// Packs the oldest finished span into one chunk per series, in one transaction; a sidecar
+    /// that was down for a while catches up a span per step.
+    private func compactSome(now: Int64) throws(StoreError) -> (series: Int, more: Bool) {
         let span = max(1, self.configuration.chunkSpan.milliseconds)
-        let cutoff = now - ((now % span) + span) % span
-        if self.compactionQueue.isEmpty && cutoff > self.compactedThrough {
-            self.compactionQueue = self.seriesIDs.values.sorted(by: >)
-            self.compactionCutoff = cutoff
-        }
-        guard !self.compactionQueue.isEmpty else { return 0 }
-        let batch = Array(self.compactionQueue.suffix(Self.compactionBatch))
-        try self.connection.transaction { () throws(StoreError) in
-            for id in batch { try self.compact(series: id, before: self.compactionCutoff, span: span) }
-        }
-        self.compactionQueue.removeLast(batch.count)
-        if self.compactionQueue.isEmpty { self.compactedThrough = self.compactionCutoff }
-        return batch.count
-    }
-
-    /// Moves one series' rows older than `cutoff` into one chunk per span (and its coarse copy).
-    private func compact(series id: Int64, before cutoff: Int64, span: Int64) throws(StoreError) {
-        var samples: [Sample] = []
-        self.selectHead.bind(id, at: 1)
-        self.selectHead.bind(cutoff, at: 2)
-        defer { self.selectHead.reset() }
-        while try self.selectHead.step() {
-            samples.append(Sample(timestamp: self.selectHead.int64(at: 0), value: self.selectHead.value(at: 1)))
-        }
-        guard !samples.isEmpty else { return }
-        var start = 0
-        while start < samples.count {
-            let spanIndex = samples[start].timestamp.flooredDivision(by: span)
-            var end = start + 1
-            while end < samples.count && samples[end].timestamp.flooredDivision(by: span) == spanIndex { end += 1 }
-            let spanSamples = Array(samples[start..<end])
-            try self.writeChunk(series: id, resolution: 0, spanSamples)
-            if let downsampling = self.configuration.downsampling {
-                let resolution = max(1, downsampling.resolution.milliseconds)
-                try self.writeChunk(series: id, resolution: resolution, Self.lastPerStep(spanSamples, step: resolution))
+        let cutoff = now.flooredDivision(by: span) * span
+        let oldest = try self.connection.integer("SELECT ifnull(min(ts), 9223372036854775807) FROM samples")
+        guard oldest < cutoff else { return (0, false) }
+        let spanEnd = min((oldest.flooredDivision(by: span) + 1) * span, cutoff)
+        let compacted = try self.connection.transaction { () throws(StoreError) -> Int in
+            var bySeries: [Int64: [Sample]] = [:]
+            self.selectHead.bind(spanEnd, at: 1)
+            defer { self.selectHead.reset() }
+            while try self.selectHead.step() {
+                let sample = Sample(timestamp: self.selectHead.int64(at: 0), value: self.selectHead.value(at: 2))
+                bySeries[self.selectHead.int64(at: 1), default: []].append(sample)
             }
-            start = end
+            for (id, samples) in bySeries.sorted(by: { $0.key < $1.key }) {
+                try self.writeChunk(series: id, resolution: 0, samples)
+                if let downsampling = self.configuration.downsampling {
+                    let resolution = max(1, downsampling.resolution.milliseconds)
+                    try self.writeChunk(series: id, resolution: resolution, Self.lastPerStep(samples, step: resolution))
+                }
+            }
+            self.deleteHead.bind(spanEnd, at: 1)
+            defer { self.deleteHead.reset() }
+            try self.deleteHead.step()
+            return bySeries.count
         }
-        self.deleteHead.bind(id, at: 1)
-        self.deleteHead.bind(cutoff, at: 2)
-        defer { self.deleteHead.reset() }
-        try self.deleteHead.step()
+        return (compacted, spanEnd < cutoff)
     }
 
     private func writeChunk(series id: Int64, resolution: Int64, _ samples: [Sample]) throws(StoreError) {
@@ -203,7 +183,7 @@ final class StoreWriter: @unchecked Sendable {
         try self.connection.transaction { () throws(StoreError) in
             try self.connection.execute(
                 """
-                DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)
+                DELETE FROM series WHERE id NOT IN (SELECT series_id FROM samples)
                     AND NOT EXISTS (SELECT 1 FROM chunks WHERE series_id = series.id)
                 """)
         }
