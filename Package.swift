@@ -135,6 +135,7 @@ let package = Package(
                 "ModelWatchProxy",
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
+                "ModelWatchStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

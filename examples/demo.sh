@@ -5,6 +5,7 @@
 #
 #   client ──▶ modelwatch :8080 ──libcurl──▶ MLServer :9080
 #   admin: http://127.0.0.1:9464/metrics (Prometheus), /readyz, /healthz
+#   history: modelwatch.db (SQLite), read with `modelwatch query` or the sqlite3 shell
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -68,6 +69,9 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
         echo "metrics:"
         curl -s http://127.0.0.1:9464/metrics | grep -E '^modelwatch_(requests_total|predictions_total|payload_decode_failures_total|request_duration_seconds_(sum|count))' \
             | sed 's/^/  /'
+        # The same counter as recorded in the SQLite history (examples/modelwatch.yaml: storage.path).
+        echo "history (modelwatch query --db modelwatch.db, last 4 samples):"
+        "$binary" query --db modelwatch.db 'modelwatch_requests_total{model="iris",code="200"}' --start now-1m | tail -n 4 | sed 's/^/  /'
     fi
     count=$((count + 1))
     sleep 1

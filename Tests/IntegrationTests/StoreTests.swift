@@ -66,8 +66,10 @@ struct StoreTests {
             for round in 0..<20 {
                 let port = sidecar.dataPort
                 let load = Task {
+                    // About 150 requests a second: load, without starving the suites running beside this one.
                     while !Task.isCancelled {
                         _ = try? await TestClient.send(port: port, path: "/bytes/100")
+                        try? await Task.sleep(for: .milliseconds(5))
                     }
                 }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))

@@ -59,3 +59,41 @@ import Testing
         #expect(exposition.contains("process_max_fds "))
     }
 }
+
+@Suite("Exposition read back for the store")
+struct ExposedSampleTests {
+    @Test("every line of the catalogue's own exposition reads back with its labels and value")
+    func catalogueRoundTrip() {
+        let catalogue = MetricCatalogue(version: "1.2.3")
+        catalogue.recordPredictions(3, model: "iris \"v\\2\"\n", version: "7")
+        let text = String(decoding: catalogue.exposition(), as: UTF8.self)
+        let samples = ExposedSample.parse(catalogue.exposition())
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(samples.count == lines.count)
+        let predictions = samples.first { $0.name == "modelwatch_predictions_total" }
+        #expect(predictions?.value == 3)
+        #expect(predictions?.labels.first { $0.name == "model" }?.value == "iris \"v\\2\"\n")
+        let infinite = samples.first { $0.name == "modelwatch_batch_size_bucket" && $0.labels.contains { $0 == ("le", "+Inf") } }
+        #expect(infinite?.value == 1)
+        #expect(samples.contains { $0.name == "modelwatch_build_info" && $0.labels.count == 1 && $0.value == 1 })
+    }
+
+    @Test("special values, timestamps and broken lines")
+    func oddLines() {
+        let text = """
+            # HELP a A.
+            a_total 1.5e3
+            b{x="1"} +Inf 1767225600000
+            c{x="1",y=""} NaN
+            d -Inf
+            broken{x="1" 2
+            nothing
+            """
+        let samples = ExposedSample.parse(Array(text.utf8))
+        #expect(samples.map(\.name) == ["a_total", "b", "c", "d"])
+        #expect(samples[0].value == 1500)
+        #expect(samples[1].value == .infinity)
+        #expect(samples[2].value.isNaN && samples[2].labels.count == 2)
+        #expect(samples[3].value == -.infinity)
+    }
+}

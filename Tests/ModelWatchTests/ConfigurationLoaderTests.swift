@@ -1,4 +1,5 @@
 import ModelWatchProxy
+import ModelWatchStore
 import Testing
 
 @testable import ModelWatch
@@ -35,8 +36,22 @@ struct ConfigurationLoaderTests {
               names: [churn, iris]
               max_models: 4
               max_versions: 2
+            storage:
+              path: /var/lib/modelwatch/history.db
+              scrape_interval: 15s
+              retention: 14d
+              chunk_span: 30m
+              downsample_resolution: 5m
+              downsample_retention: 90d
             """
         let configuration = try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        #expect(configuration.storage.enabled)
+        #expect(configuration.storage.path == "/var/lib/modelwatch/history.db")
+        #expect(configuration.storage.scrapeInterval == .seconds(15))
+        #expect(configuration.storage.store.retention == .seconds(14 * 86_400))
+        #expect(configuration.storage.store.chunkSpan == .seconds(1_800))
+        #expect(configuration.storage.store.downsampling?.resolution == .seconds(300))
+        #expect(configuration.storage.store.downsampling?.retention == .seconds(90 * 86_400))
         #expect(configuration.analysis.enabled == false)
         #expect(configuration.analysis.queueCapacity == 128)
         #expect(configuration.analysis.maxPayloadSize == 1 << 20)
@@ -71,6 +86,10 @@ struct ConfigurationLoaderTests {
         #expect(configuration.upstream.timeout == .seconds(60))
         #expect(configuration.upstream.connectTimeout == .seconds(5))
         #expect(configuration.readiness.target == .automatic)
+        #expect(configuration.storage.enabled && configuration.storage.path == "modelwatch.db")
+        #expect(configuration.storage.scrapeInterval == .seconds(10))
+        #expect(configuration.storage.store.retention == .seconds(7 * 86_400))
+        #expect(configuration.storage.store.downsampling == nil)
     }
 
     @Test("command-line flags override the file")
@@ -79,8 +98,10 @@ struct ConfigurationLoaderTests {
         let configuration = try ConfigurationLoader.load(
             path: "m.yaml",
             contents: yaml,
-            overrides: ConfigurationOverrides(listen: "127.0.0.1:7000", adminListen: ":7001", upstream: "http://b:2")
+            overrides: ConfigurationOverrides(
+                listen: "127.0.0.1:7000", adminListen: ":7001", upstream: "http://b:2", storagePath: "/tmp/other.db")
         )
+        #expect(configuration.storage.path == "/tmp/other.db")
         #expect(configuration.server.listen == ListenAddress(host: "127.0.0.1", port: 7000))
         #expect(configuration.admin.listen == ListenAddress(host: "0.0.0.0", port: 7001))
         #expect(configuration.upstream.url.origin == "http://b:2")
@@ -110,6 +131,11 @@ struct ConfigurationLoaderTests {
             ("upstream:\n  url: http://a:1\nanalysis:\n  max_payload_size: big\n", 4, "analysis.max_payload_size"),
             ("upstream:\n  url: http://a:1\nmodels:\n  names: iris\n", 4, "models.names"),
             ("upstream:\n  url: http://a:1\nmodels:\n  maximum: 3\n", 4, "models.maximum"),
+            ("upstream:\n  url: http://a:1\nstorage:\n  retention: forever\n", 4, "storage.retention"),
+            ("upstream:\n  url: http://a:1\nstorage:\n  path: ''\n", 4, "storage.path"),
+            ("upstream:\n  url: http://a:1\nstorage:\n  scrape_interval: 10ms\n", 4, "storage.scrape_interval"),
+            ("upstream:\n  url: http://a:1\nstorage:\n  retention: 30d\n  downsample_retention: 7d\n", 4, "storage.downsample_retention"),
+            ("upstream:\n  url: http://a:1\nstorage:\n  keep: 3d\n", 4, "storage.keep"),
         ]
     )
     func badValue(yaml: String, line: Int, key: String) {
