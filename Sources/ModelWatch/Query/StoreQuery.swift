@@ -1,4 +1,5 @@
 import Foundation
+import ModelWatchProxy
 import ModelWatchStore
 
 /// `modelwatch query`: reads series from a store file, even one a running sidecar records into,
@@ -94,10 +95,10 @@ public struct StoreQuery {
         let result = series.map { entry in
             var metric = [("__name__", entry.key.name)]
             metric += entry.key.labels.map { ($0.name, $0.value) }
-            let labels = metric.map { "\(Self.quoted($0.0)):\(Self.quoted($0.1))" }.joined(separator: ",")
+            let labels = metric.map { "\(JSONString.quoted($0.0)):\(JSONString.quoted($0.1))" }.joined(separator: ",")
             let values = entry.samples.map { sample in
                 let seconds = Double(sample.timestamp) / 1000
-                return "[\(seconds),\(Self.quoted(Self.text(sample.value)))]"
+                return "[\(seconds),\(JSONString.quoted(Self.text(sample.value)))]"
             }.joined(separator: ",")
             return #"{"metric":{\#(labels)},"values":[\#(values)]}"#
         }.joined(separator: ",")
@@ -110,19 +111,5 @@ public struct StoreQuery {
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped + "\""
     }
 }
