@@ -30,9 +30,8 @@ struct LanguageModelTests {
             #expect(scrape.value("modelwatch_llm_inter_token_seconds_count", model) == Self.tokens - 1)
             let gaps = scrape.value("modelwatch_llm_inter_token_seconds_sum", model)
             #expect(gaps >= 0.04 * (Self.tokens - 1) && gaps < 1.0, "gaps \(gaps)")
-            // Four of the five tokens arrive ≥ 40 ms apart: none falls in the buckets below 25 ms.
-            #expect(
-                scrape.value("modelwatch_llm_inter_token_seconds_bucket", model.merging(["le": "0.025"]) { $1 }) == 0, "\(scrape)")
+            // (Single gaps are not checked against 40 ms: on a busy machine two chunks can arrive
+            // bunched; their sum cannot be shorter than the backend's spacing.)
             #expect(
                 scrape.value(
                     "modelwatch_requests_total",
