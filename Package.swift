@@ -61,6 +61,11 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchDrift",
+            dependencies: ["ModelWatchProtocols"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "ModelWatchMetrics",
             dependencies: [.product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: sharedSwiftSettings
@@ -72,6 +77,7 @@ let package = Package(
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
                 "ModelWatchStore",
+                "ModelWatchDrift",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,6 +92,7 @@ let package = Package(
             name: "modelwatch",
             dependencies: [
                 "ModelWatch",
+                "ModelWatchDrift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,6 +128,12 @@ let package = Package(
         .testTarget(
             name: "ModelWatchStoreTests",
             dependencies: ["ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchDriftTests",
+            dependencies: ["ModelWatchDrift", "ModelWatchProtocols"],
+            exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

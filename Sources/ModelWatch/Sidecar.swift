@@ -32,16 +32,23 @@ public enum Sidecar {
         )
         let catalogue = MetricCatalogue(version: Self.version)
         let models = configuration.models
-        let analyzer = ExchangeAnalyzer(
-            catalogue: catalogue,
-            labels: BoundedLabelValues(knownModels: models.names, maxModels: models.maxModels, maxVersions: models.maxVersions),
-            defaultModel: models.defaultModel,
-            logger: logger
-        )
         // Opened before any port is bound: a store another process holds stops the start with its reason.
         let recorder =
             configuration.storage.enabled
             ? try await StoreRecorder.open(configuration: configuration.storage, catalogue: catalogue, logger: logger) : nil
+        let drift =
+            configuration.analysis.enabled && configuration.drift.enabled
+            ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
+        let analyzer = ExchangeAnalyzer(
+            catalogue: catalogue,
+            // Models with a baseline always keep their own label.
+            labels: BoundedLabelValues(
+                knownModels: models.names + configuration.drift.models.keys.sorted(), maxModels: models.maxModels,
+                maxVersions: models.maxVersions),
+            defaultModel: models.defaultModel,
+            drift: drift,
+            logger: logger
+        )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
@@ -62,19 +69,17 @@ public enum Sidecar {
             ]
         )
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
-        // what it was handed, the recorder writes a last snapshot of it, and the upstream client goes last.
-        let services = ServiceGroup(
+        // what it was handed, drift seals the live minute, the recorder writes a last snapshot of
+        // it all, and the upstream client goes last.
+        let optional: [(any Service)?] = [client, recorder, drift, pipeline, admin, readiness, proxy]
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
+        let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: client)] + (recorder.map { [.init(service: $0)] } ?? [])
-                    + (pipeline.map { [.init(service: $0)] } ?? []) + [
-                        .init(service: admin),
-                        .init(service: readiness),
-                        .init(service: proxy),
-                    ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
-        try await services.run()
+        try await serviceGroup.run()
     }
 }

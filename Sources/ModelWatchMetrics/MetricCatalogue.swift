@@ -176,7 +176,9 @@ public final class MetricCatalogue: Sendable {
             appendErrors: self.registry.makeCounter(
                 descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "append")]),
             maintenanceErrors: self.registry.makeCounter(
-                descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "maintain")])
+                descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "maintain")]),
+            driftErrors: self.registry.makeCounter(
+                descriptor: Self.describe("store_errors_total", Help.storeErrors), labels: [("op", "drift")])
         )
     }
 
@@ -215,8 +217,17 @@ public final class MetricCatalogue: Sendable {
         static let storeWrite = "Seconds each self-scrape took to write its snapshot to the SQLite store."
         static let storeRows = "Rows written to the SQLite store (samples and newly seen series)."
         static let storeBytes = "Bytes the SQLite store takes on disk, database and write-ahead log together."
+        static let featureDrift =
+            "Drift of a feature's sliding window against its baseline, by statistic; NaN while the window has too little data."
+        static let outputDrift =
+            "Drift of a model output's sliding window against its baseline, by statistic; NaN while the window has too little data."
+        static let windowSamples = "Values present in the drift window of a feature or output."
+        static let missingRatio = "Share of missing values (absent, null, NaN) in the drift window of a feature or output."
+        static let driftShare = "Share of a model's features whose verdict is drift, among those with enough data; NaN when none has."
+        static let schemaViolations =
+            "Values that did not fit the baseline, by feature and kind (missing, wrong_type, unexpected_shape, out_of_range)."
         static let storeErrors =
-            "Store operations that failed, by op (append: a snapshot was not recorded; maintain: compaction or retention)."
+            "Store operations that failed, by op (append: a snapshot was not recorded; maintain: compaction or retention; drift: a minute of drift histograms was not recorded)."
     }
 }
 

@@ -7,6 +7,7 @@ public struct StoreMetrics: Sendable {
     let databaseBytes: Gauge
     let appendErrors: Counter
     let maintenanceErrors: Counter
+    let driftErrors: Counter
 
     /// One snapshot written: how long it took and how many rows it added.
     public func recordWrite(seconds: Double, rows: Int) {
@@ -22,6 +23,11 @@ public struct StoreMetrics: Sendable {
     /// Compaction or retention that failed; the snapshot itself was written.
     public func recordMaintenanceError() {
         self.maintenanceErrors.increment()
+    }
+
+    /// A minute of drift histograms that could not be written.
+    public func recordDriftError() {
+        self.driftErrors.increment()
     }
 
     public func setDatabaseSize(_ bytes: Int64) {

@@ -104,6 +104,17 @@ public final class TimeSeriesStore: Sendable {
         }
     }
 
+    func withWriter<Result>(_ body: (StoreWriter) throws(StoreError) -> Result) throws(StoreError) -> Result {
+        try self.writer.withLock { (writer) throws(StoreError) -> Result in
+            guard let writer else { throw StoreError(.readOnly, "\(self.path) was opened only for reading") }
+            return try body(writer)
+        }
+    }
+
+    func withReader<Result>(_ body: (StoreReader) throws(StoreError) -> Result) throws(StoreError) -> Result {
+        try self.reader.withLock { (reader) throws(StoreError) -> Result in try body(reader) }
+    }
+
     /// Bytes on disk: the database file and its write-ahead log.
     public var sizeInBytes: Int64 {
         fileSize(self.path) + fileSize(self.path + "-wal")

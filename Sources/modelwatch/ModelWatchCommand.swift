@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ModelWatch
+import ModelWatchDrift
 
 /// `modelwatch`: a monitoring sidecar for model servers.
 @main
@@ -9,7 +10,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self]
+        subcommands: [Serve.self, Check.self, Query.self, BaselineCommand.self, DriftCommand.self]
     )
 }
 
@@ -115,6 +116,157 @@ struct Query: AsyncParsableCommand {
         let format = StoreQuery.Format(rawValue: self.format) ?? .table
         do {
             print(try StoreQuery(database: self.db, selector: self.selector, start: self.start, end: self.end, format: format).run())
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `modelwatch baseline`: make the reference a model's traffic is compared with.
+struct BaselineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline", abstract: "Build a drift baseline from reference data or from recorded traffic.",
+        subcommands: [BuildBaseline.self, CaptureBaseline.self])
+}
+
+/// How reference values are binned; shared by `build` and `capture`.
+struct BinningOptions: ParsableArguments {
+    @Option(name: .long, help: "Quantile bins per numeric feature (PSI, Jensen-Shannon, Hellinger).")
+    var bins: Int = 10
+
+    @Option(name: .long, help: "Values kept per categorical feature; the rest count as other.")
+    var topK: Int = 20
+
+    @Option(name: .long, help: "Raw reference values kept per numeric feature (Evidently-compatible mode).")
+    var sampleSize: Int = 10_000
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Columns to treat as categorical even when numeric (class labels).")
+    var categorical: [String] = []
+
+    func validate() throws {
+        guard (2...1000).contains(self.bins) else { throw ValidationError("--bins is 2 to 1000") }
+        guard (1...10_000).contains(self.topK) else { throw ValidationError("--top-k is 1 to 10000") }
+        guard (0...10_000_000).contains(self.sampleSize) else { throw ValidationError("--sample-size is 0 to 10000000") }
+    }
+
+    var builder: BaselineBuilder {
+        BaselineBuilder(
+            bins: self.bins, topK: self.topK, sampleSize: self.sampleSize,
+            categorical: Set(self.categorical.flatMap { $0.split(separator: ",").map(String.init) }))
+    }
+}
+
+struct BuildBaseline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build", abstract: "Build a baseline from a CSV (with a header row) or JSON-lines file.")
+
+    @Option(name: .long, help: "The model the baseline is for (the model label).")
+    var model: String
+
+    @Option(name: .long, help: "Reference data: .csv, or .jsonl/.ndjson/.json with one object per line.")
+    var input: String
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Feature columns (default: every column not named an output).")
+    var features: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Columns holding the model's outputs (labels, scores).")
+    var outputs: [String] = []
+
+    @OptionGroup var binning: BinningOptions
+
+    @Option(name: .long, help: "Where to write the baseline JSON.")
+    var out: String
+
+    func run() async throws {
+        func names(_ values: [String]) -> [String] { values.flatMap { $0.split(separator: ",").map(String.init) } }
+        do {
+            print(
+                try BaselineFiles.build(
+                    model: self.model, input: self.input, features: names(self.features), outputs: names(self.outputs),
+                    builder: self.binning.builder, output: self.out))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+struct CaptureBaseline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture", abstract: "Build a baseline from the value samples a sidecar recorded of live traffic.")
+
+    @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
+    var db: String
+
+    @Option(name: .long, help: "The model whose traffic to capture.")
+    var model: String
+
+    @Option(name: .long, help: "Window start (default: one hour before --end).")
+    var start: String?
+
+    @Option(name: .long, help: "Window end (default: now).")
+    var end: String?
+
+    @OptionGroup var binning: BinningOptions
+
+    @Option(name: .long, help: "Where to write the baseline JSON.")
+    var out: String
+
+    func run() async throws {
+        do {
+            print(
+                try BaselineFiles.capture(
+                    database: self.db, model: self.model, start: self.start, end: self.end, builder: self.binning.builder, output: self.out)
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `modelwatch drift`: the drift of a stored window, per feature and output.
+struct DriftCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drift", abstract: "Print per-feature drift statistics of a window recorded in a store file.",
+        discussion: "Thresholds, window and method come from --config's drift section when given, else the defaults.")
+
+    @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
+    var db: String
+
+    @Option(name: .long, help: "The model to judge.")
+    var model: String
+
+    @Option(name: .long, help: "Window length in whole minutes, e.g. 30m or 1h (default: drift.window, 1h).")
+    var window: String?
+
+    @Option(name: .long, help: "Window end: now, now-2h, Unix seconds or RFC 3339 (default: now).")
+    var at: String?
+
+    @Option(name: .long, help: "histogram or evidently (default: drift.method).")
+    var method: String?
+
+    @Option(name: .long, help: "A modelwatch.yaml whose drift section sets thresholds and defaults.")
+    var config: String?
+
+    func run() async throws {
+        var settings = DriftSettings()
+        if let config = self.config {
+            do {
+                settings = try ConfigurationLoader.load(path: config, overrides: ConfigurationOverrides(upstream: "http://127.0.0.1:1"))
+                    .drift.settings
+            } catch {
+                throw ValidationError("invalid configuration: \(error)")
+            }
+        }
+        if let window = self.window {
+            guard let minutes = DriftQuery.minutes(window) else { throw ValidationError("--window is whole minutes, e.g. 30m or 1h") }
+            settings.windowMinutes = minutes
+        }
+        if let method = self.method {
+            guard let method = DriftSettings.Method(rawValue: method) else { throw ValidationError("--method is histogram or evidently") }
+            settings.method = method
+        }
+        do {
+            print(try DriftQuery(database: self.db, model: self.model, settings: settings, at: self.at).run())
         } catch {
             throw ValidationError(error.description)
         }

@@ -10,12 +10,15 @@ struct ExchangeAnalyzer {
     let labels: BoundedLabelValues
     let defaultModel: String?
     let logger: Logger
+    /// Where decoded payload values go for drift; `nil` when drift is off.
+    let drift: DriftTracker?
     private let decoder = ExchangeDecoder()
 
-    init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, logger: Logger) {
+    init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil, logger: Logger) {
         self.catalogue = catalogue
         self.labels = labels
         self.defaultModel = defaultModel
+        self.drift = drift
         self.logger = logger
     }
 
@@ -56,6 +59,7 @@ struct ExchangeAnalyzer {
                 ]
             )
         }
+        self.drift?.observe(model: model, decoded: decoded, status: observation.status)
         // The request is counted last: whoever sees it in a scrape sees all it led to.
         self.catalogue.record(
             ExchangeMeasurement(

@@ -1,4 +1,5 @@
 import Foundation
+import ModelWatchDrift
 import ModelWatchProxy
 import ModelWatchStore
 import Yams
@@ -48,13 +49,14 @@ public enum ConfigurationLoader {
             readiness: draft.readiness,
             analysis: draft.analysis,
             models: draft.models,
-            storage: draft.storage
+            storage: draft.storage,
+            drift: draft.drift
         )
     }
 }
 
 /// The configuration while it is being assembled; the upstream URL has no default.
-private struct Draft {
+struct Draft {
     var server = ProxyServerConfiguration()
     var admin = AdminConfiguration()
     var upstreamURL: UpstreamURL?
@@ -63,6 +65,7 @@ private struct Draft {
     var analysis = AnalysisConfiguration()
     var models = ModelsConfiguration()
     var storage = StorageConfiguration()
+    var drift = DriftConfiguration()
 
     mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
         if let listen = overrides.listen {
@@ -102,7 +105,7 @@ private struct Draft {
 }
 
 /// Walks the YAML tree, one documented key at a time.
-private struct DocumentReader {
+struct DocumentReader {
     let source: String
 
     func read(_ text: String, into draft: inout Draft) throws(ConfigurationError) {
@@ -145,6 +148,8 @@ private struct DocumentReader {
                     try self.readStorage(field, node, into: &draft.storage)
                 }
                 try self.checkStorage(draft.storage, value)
+            case "drift":
+                try self.readDrift(value, into: &draft.drift)
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -268,7 +273,7 @@ private struct DocumentReader {
         let line: Int?
     }
 
-    private func entries(of node: Node, section: String?) throws(ConfigurationError) -> [(Key, Node)] {
+    func entries(of node: Node, section: String?) throws(ConfigurationError) -> [(Key, Node)] {
         guard case .mapping(let mapping) = node else {
             throw self.error(node, key: section, "expected a mapping of keys to values")
         }
@@ -287,14 +292,14 @@ private struct DocumentReader {
         return result
     }
 
-    private func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
+    func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
         guard let scalar = node.scalar else {
             throw self.error(node, key: key, "expected a single value")
         }
         return scalar.string
     }
 
-    private func boolean(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
+    func boolean(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
         let text = try self.string(node, key: key)
         switch text {
         case "true": return true
@@ -303,7 +308,7 @@ private struct DocumentReader {
         }
     }
 
-    private func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let text = try self.string(node, key: key)
         guard let value = Int(text), range.contains(value) else {
             throw self.error(node, key: key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
@@ -311,7 +316,7 @@ private struct DocumentReader {
         return value
     }
 
-    private func duration(_ node: Node, key: String, allowZero: Bool) throws(ConfigurationError) -> Duration {
+    func duration(_ node: Node, key: String, allowZero: Bool) throws(ConfigurationError) -> Duration {
         let text = try self.string(node, key: key)
         if allowZero, text == "0" {
             return .zero
@@ -340,14 +345,18 @@ private struct DocumentReader {
         }
     }
 
-    private func error(_ node: Node, key: String?, _ message: String) -> ConfigurationError {
+    func error(_ node: Node, key: String?, _ message: String) -> ConfigurationError {
         ConfigurationError(source: self.source, line: node.mark?.line, key: key, message: message)
     }
 
-    private func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
+    func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models, storage"
+        case nil: known = "server, admin, upstream, analysis, models, storage, drift"
+        case "drift":
+            known = "enabled, window, min_samples, method, sample_per_minute, max_features, range_tolerance, thresholds, models"
+        case "drift.thresholds": known = "psi_warn, " + DriftStatistic.allCases.map(\.rawValue).joined(separator: ", ")
+        case .some(let model) where model.hasPrefix("drift.models."): known = "baseline, features, outputs"
         case "storage":
             known = "enabled, path, scrape_interval, retention, chunk_span, downsample_resolution, downsample_retention"
         case "analysis": known = "enabled, queue_capacity, max_payload_size, memory_limit"

@@ -1,3 +1,4 @@
+public import ModelWatchDrift
 public import ModelWatchProxy
 public import ModelWatchStore
 
@@ -10,6 +11,7 @@ public struct ModelWatchConfiguration: Sendable {
     public var analysis: AnalysisConfiguration
     public var models: ModelsConfiguration
     public var storage: StorageConfiguration
+    public var drift: DriftConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -18,7 +20,8 @@ public struct ModelWatchConfiguration: Sendable {
         readiness: ReadinessConfiguration = ReadinessConfiguration(),
         analysis: AnalysisConfiguration = AnalysisConfiguration(),
         models: ModelsConfiguration = ModelsConfiguration(),
-        storage: StorageConfiguration = StorageConfiguration()
+        storage: StorageConfiguration = StorageConfiguration(),
+        drift: DriftConfiguration = DriftConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -27,6 +30,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.analysis = analysis
         self.models = models
         self.storage = storage
+        self.drift = drift
     }
 
     /// One line naming where traffic comes in and goes out.
@@ -131,5 +135,36 @@ public struct StorageConfiguration: Sendable {
         self.path = path
         self.scrapeInterval = scrapeInterval
         self.store = store
+    }
+}
+
+/// Drift monitoring: how statistics are computed and judged, and each model's baseline.
+public struct DriftConfiguration: Sendable {
+    /// `false` turns drift off: no sampling, no histograms, no drift series.
+    public var enabled: Bool
+    public var settings: DriftSettings
+    /// Models with a baseline, by model name. Other models are sampled without one, so a
+    /// baseline can be captured from their traffic.
+    public var models: [String: ModelDriftConfiguration]
+
+    public init(enabled: Bool = true, settings: DriftSettings = DriftSettings(), models: [String: ModelDriftConfiguration] = [:]) {
+        self.enabled = enabled
+        self.settings = settings
+        self.models = models
+    }
+}
+
+/// One model's baseline and how its payload values map to the baseline's names.
+public struct ModelDriftConfiguration: Sendable {
+    /// The file the baseline was read from.
+    public var baselinePath: String
+    public var baseline: Baseline
+    /// Feature or output name → payload source (`input-0[2]`, `instances[0]`, `predict`).
+    public var mapping: [String: String]
+
+    public init(baselinePath: String, baseline: Baseline, mapping: [String: String] = [:]) {
+        self.baselinePath = baselinePath
+        self.baseline = baseline
+        self.mapping = mapping
     }
 }

@@ -54,6 +54,26 @@ final class StoreRecorder: Service {
         self.logger = logger
     }
 
+    /// Runs `body` on the writer thread, where every SQLite call of the sidecar runs.
+    func withStore<Result: Sendable>(_ body: @escaping @Sendable (TimeSeriesStore) throws -> Result) async throws -> Result {
+        let store = self.store
+        return try await self.writerThread.runIfActive { try body(store) }
+    }
+
+    /// Writes sealed drift minutes; a failure (a full disk) is counted and the minutes dropped,
+    /// as a snapshot would be.
+    func recordDrift(_ records: [DriftMinuteRecord]) async {
+        guard !records.isEmpty else { return }
+        do {
+            try await self.withStore { store in try store.appendDriftMinutes(records) }
+        } catch {
+            self.metrics.recordDriftError()
+            self.logger.warning(
+                "drift minutes not recorded",
+                metadata: ["storage.path": "\(self.store.path)", "drift.minutes": "\(records.count)", "error": "\(error)"])
+        }
+    }
+
     /// Records until graceful shutdown, then records one last snapshot so a clean stop loses nothing.
     func run() async throws {
         // SIGXFSZ would kill the process when a file-size limit is reached; ignored, the write
@@ -96,12 +116,12 @@ final class StoreRecorder: Service {
                         value: sample.value
                     )
                 }
-                let rows = try store.append(snapshot, at: Self.wallClockMilliseconds())
+                let rows = try store.append(snapshot, at: WallClock.milliseconds())
                 let seconds = (clock.now - start).seconds
                 // Compaction and retention share what is left of half an interval, a step at a time.
                 // Their failure (the same full disk, usually) is counted apart: the snapshot is in.
                 do {
-                    while clock.now - start < budget, try store.maintain(now: Self.wallClockMilliseconds()).moreWork {}
+                    while clock.now - start < budget, try store.maintain(now: WallClock.milliseconds()).moreWork {}
                 } catch {
                     metrics.recordMaintenanceError()
                 }
@@ -125,12 +145,5 @@ final class StoreRecorder: Service {
             self.metrics.setDatabaseSize(store.sizeInBytes)
             return failing + 1
         }
-    }
-
-    /// Milliseconds since the Unix epoch: samples carry wall-clock time, as Prometheus's do.
-    private static func wallClockMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// `@unchecked Sendable`: it lives inside the store's `Mutex` and is only touched under it.
 final class StoreReader: @unchecked Sendable {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private let seriesNamed: SQLiteStatement
     private let allSeries: SQLiteStatement
     private let rawChunks: SQLiteStatement

@@ -32,7 +32,25 @@ enum StoreSchema {
         );
         CREATE INDEX chunks_by_series ON chunks (series_id, resolution, first_ts);
         CREATE INDEX chunks_by_age ON chunks (resolution, last_ts);
+        """,
         """
+        CREATE TABLE drift_minutes (
+            model TEXT NOT NULL,
+            minute INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (model, minute, role, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX drift_minutes_by_age ON drift_minutes (minute);
+        CREATE TABLE baselines (
+            id TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            loaded_at INTEGER NOT NULL,
+            document BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(self.migrations.count) }

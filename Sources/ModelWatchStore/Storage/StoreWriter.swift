@@ -4,8 +4,8 @@
 /// `@unchecked Sendable`: it lives inside the store's `Mutex` and is only touched under it, so one
 /// thread at a time uses it and its SQLite handles.
 final class StoreWriter: @unchecked Sendable {
-    private let connection: SQLiteConnection
-    private let configuration: StoreConfiguration
+    let connection: SQLiteConnection
+    let configuration: StoreConfiguration
     private let insertSample: SQLiteStatement
     private let insertSeries: SQLiteStatement
     private let selectHead: SQLiteStatement
@@ -92,8 +92,11 @@ final class StoreWriter: @unchecked Sendable {
         let compaction = try self.compactSome(now: now)
         step.compactedSeries = compaction.series
         step.deletedChunks = try self.expireSome(now: now)
+        step.deletedDriftMinutes = try self.expireDriftMinutes(now: now)
         step.vacuumedPages = try self.vacuumSome()
-        step.moreWork = compaction.more || step.deletedChunks == Self.deletionBatch || step.vacuumedPages > 0
+        step.moreWork =
+            compaction.more || step.deletedChunks == Self.deletionBatch || step.vacuumedPages > 0
+            || step.deletedDriftMinutes == Self.deletionBatch
         return step
     }
 
@@ -206,6 +209,7 @@ final class StoreWriter: @unchecked Sendable {
 public struct MaintenanceStep: Sendable, Equatable {
     public var compactedSeries = 0
     public var deletedChunks = 0
+    public var deletedDriftMinutes = 0
     public var vacuumedPages = 0
     /// Another step now would find more to do.
     public var moreWork = false
