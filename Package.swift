@@ -110,6 +110,12 @@ let package = Package(
             path: "bench/StoreBenchmark",
             swiftSettings: sharedSwiftSettings
         ),
+        .executableTarget(
+            name: "modelwatch-drift-bench",
+            dependencies: ["ModelWatchDrift", "ModelWatchProtocols"],
+            path: "bench/DriftBenchmark",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "ModelWatchProxyTests",
             dependencies: [
@@ -149,6 +155,7 @@ let package = Package(
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
                 "ModelWatchStore",
+                "ModelWatchDrift",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,7 +2,8 @@
 # Installs everything ModelWatch's build, tests, demo and benchmark need on a fresh Debian machine
 # with the Swift toolchain: system libraries (libcurl, SQLite), the real test peers (nginx, wrk, the sqlite3 shell, Prometheus with
 # promtool) and the real model servers: MLServer with scikit-learn in .venv (tests and demo), the
-# KServe Python server in .venv-kserve (its pins clash with MLServer's). Safe to re-run.
+# KServe Python server in .venv-kserve (its pins clash with MLServer's), and numpy, scipy and Evidently
+# in .venv-oracle (the drift tests' oracle). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +39,14 @@ fi
 if ! .venv-kserve/bin/python -c 'import kserve, sklearn' >/dev/null 2>&1; then
     echo "setup: installing the KServe Python server into .venv-kserve"
     .venv-kserve/bin/pip install -q --disable-pip-version-check -r Tests/IntegrationTests/Fixtures/kserve-requirements.txt
+fi
+
+# The drift-statistics oracle (numpy, scipy, Evidently) the drift accuracy tests compare with.
+if [ ! -x .venv-oracle/bin/python ]; then
+    echo "setup: creating .venv-oracle"
+    python3 -m venv .venv-oracle
+fi
+if ! .venv-oracle/bin/python -c 'import numpy, scipy, evidently' >/dev/null 2>&1; then
+    echo "setup: installing numpy, scipy and Evidently into .venv-oracle"
+    .venv-oracle/bin/pip install -q --disable-pip-version-check -r Tests/ModelWatchDriftTests/Oracle/requirements.txt
 fi

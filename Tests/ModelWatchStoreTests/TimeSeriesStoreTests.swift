@@ -248,3 +248,39 @@ struct TimeSeriesStoreTests {
         }
     }
 }
+
+@Suite("Drift minutes and baselines in the store")
+struct DriftRecordTests {
+    @Test("minutes are filed by model and minute, replaced when written again, expired with retention; baselines kept by id")
+    func driftMinutes() throws {
+        try withTemporaryDatabase { path in
+            let store = try TimeSeriesStore(path: path, configuration: StoreConfiguration(retention: .seconds(3600)))
+            let now: Int64 = 1_800_000_000_000
+            let records = (0..<3).map { minute in
+                DriftMinuteRecord(
+                    model: "iris", minute: now - Int64(minute) * 3_600_000, role: "feature", name: "x", baseline: "b1",
+                    data: [1, 2, UInt8(minute)])
+            }
+            try store.appendDriftMinutes(
+                records + [DriftMinuteRecord(model: "other", minute: now, role: "output", name: "y", baseline: "", data: [])])
+            try store.appendDriftMinutes([
+                DriftMinuteRecord(model: "iris", minute: now, role: "feature", name: "x", baseline: "b1", data: [9])
+            ])
+            let read = try store.driftMinutes(model: "iris", from: now - 10_800_000, before: now + 1)
+            #expect(read.map(\.minute) == [now - 7_200_000, now - 3_600_000, now])
+            #expect(read.last?.data == [9])
+            #expect(try SQLiteShell.query(path, "SELECT count(*) FROM drift_minutes") == ["4"])
+
+            try store.saveBaseline(id: "b1", model: "iris", document: Array("{}".utf8), at: now - 1)
+            try store.saveBaseline(id: "b2", model: "iris", document: Array("{\"v\":2}".utf8), at: now)
+            #expect(try store.baseline(model: "iris")?.id == "b2")
+            #expect(try store.baseline(model: "iris", id: "b1")?.document == Array("{}".utf8))
+            #expect(try store.baseline(model: "churn") == nil)
+
+            // Retention of one hour: the minute two hours old goes, the one an hour old is still inside.
+            while try store.maintain(now: now).moreWork {}
+            #expect(try store.driftMinutes(model: "iris", from: 0, before: .max).map(\.minute) == [now - 3_600_000, now])
+            #expect(try SQLiteShell.query(path, "SELECT count(*) FROM drift_minutes") == ["3"])
+        }
+    }
+}

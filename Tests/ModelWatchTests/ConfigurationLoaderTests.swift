@@ -1,3 +1,5 @@
+import Foundation
+import ModelWatchDrift
 import ModelWatchProxy
 import ModelWatchStore
 import Testing
@@ -136,6 +138,14 @@ struct ConfigurationLoaderTests {
             ("upstream:\n  url: http://a:1\nstorage:\n  scrape_interval: 10ms\n", 4, "storage.scrape_interval"),
             ("upstream:\n  url: http://a:1\nstorage:\n  retention: 30d\n  downsample_retention: 7d\n", 4, "storage.downsample_retention"),
             ("upstream:\n  url: http://a:1\nstorage:\n  keep: 3d\n", 4, "storage.keep"),
+            ("upstream:\n  url: http://a:1\ndrift:\n  window: 90s\n", 4, "drift.window"),
+            ("upstream:\n  url: http://a:1\ndrift:\n  method: magic\n", 4, "drift.method"),
+            ("upstream:\n  url: http://a:1\ndrift:\n  thresholds:\n    psi: high\n", 5, "drift.thresholds.psi"),
+            ("upstream:\n  url: http://a:1\ndrift:\n  thresholds:\n    ks: 0.1\n", 5, "drift.thresholds.ks"),
+            (
+                "upstream:\n  url: http://a:1\ndrift:\n  models:\n    iris:\n      baseline: /nonexistent.json\n", 6,
+                "drift.models.iris.baseline"
+            ),
         ]
     )
     func badValue(yaml: String, line: Int, key: String) {
@@ -184,5 +194,57 @@ struct ConfigurationLoaderTests {
     @Test("sizes", arguments: [("1024", 1024), ("512KiB", 524_288), ("64MiB", 67_108_864), ("1GiB", 1 << 30), ("10MB", 10_000_000)])
     func sizes(text: String, bytes: Int) {
         #expect(ValueSyntax.byteSize(text) == bytes)
+    }
+
+    @Test("the drift section: window, thresholds (off removes one), method and a model's baseline with its mapping")
+    func driftSection() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let baseline = try BaselineBuilder().build(
+            model: "iris", source: "test", createdAt: "2026-11-23T00:00:00Z",
+            features: [(name: "length", values: (0..<100).map { .number(Double($0)) })], outputs: [])
+        let path = folder.appendingPathComponent("iris.json").path
+        try baseline.encoded().write(to: URL(fileURLWithPath: path))
+        let yaml = """
+            upstream:
+              url: http://a:1
+            drift:
+              window: 30m
+              min_samples: 200
+              method: evidently
+              sample_per_minute: 50
+              thresholds:
+                psi_warn: 0.2
+                ks_p_value: 0.01
+                jensen_shannon: off
+              models:
+                iris:
+                  baseline: \(path)
+                  features:
+                    length: input-0[2]
+            """
+        let drift = try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml).drift
+        #expect(drift.settings.windowMinutes == 30)
+        #expect(drift.settings.thresholds.minimumSamples == 200)
+        #expect(drift.settings.method == .evidently)
+        #expect(drift.settings.samplePerMinute == 50)
+        #expect(drift.settings.thresholds.psiWarn == 0.2)
+        #expect(drift.settings.thresholds.alert[.ksPValue] == 0.01)
+        #expect(drift.settings.thresholds.alert[.jensenShannon] == nil)
+        #expect(drift.settings.thresholds.alert[.psi] == 0.25)
+        #expect(drift.models["iris"]?.baseline == baseline)
+        #expect(drift.models["iris"]?.mapping == ["length": "input-0[2]"])
+
+        // A baseline of another model, and a mapping of a name the baseline lacks, are refused.
+        for (model, mapped, message) in [("churn", "length", "is a baseline for model \"iris\""), ("iris", "height", "is not a feature")] {
+            let bad =
+                "upstream:\n  url: http://a:1\ndrift:\n  models:\n    \(model):\n      baseline: \(path)\n      features:\n        \(mapped): x\n"
+            #expect {
+                try ConfigurationLoader.load(path: "modelwatch.yaml", contents: bad)
+            } throws: { error in
+                "\(error)".contains(message) && (error as? ConfigurationError)?.key?.hasPrefix("drift.models.\(model)") == true
+            }
+        }
     }
 }

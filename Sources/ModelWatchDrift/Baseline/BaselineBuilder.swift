@@ -98,7 +98,8 @@ public struct BaselineBuilder: Sendable {
 
         return NumericReference(
             mean: mean, std: std, min: minimum, max: maximum, edges: edges, counts: counts, grid: grid, gridCounts: gridCounts,
-            sample: ValueReservoir.sample(values, size: self.sampleSize))
+            // Sorted: the Evidently-compatible statistics sort it on every use otherwise.
+            sample: ValueReservoir.sample(values, size: self.sampleSize).sorted())
     }
 
     /// The quantile with linear interpolation between order statistics (numpy's default).

@@ -23,10 +23,13 @@ extension FeatureMinute {
             writer.append(bins.belowSum)
             writer.append(bins.above)
             writer.append(bins.aboveSum)
+            // Indices as gaps from the previous one and counts as varints: mostly one byte each.
             writer.append(UInt32(bins.grid.count))
+            var previous: UInt32 = 0
             for entry in bins.grid {
-                writer.append(entry.index)
-                writer.append(entry.count)
+                writer.appendVarint(UInt64(entry.index &- previous))
+                writer.appendVarint(UInt64(entry.count))
+                previous = entry.index
             }
         case .categorical(let counts):
             writer.append(counts)
@@ -65,13 +68,16 @@ extension FeatureMinute {
         case 1:
             guard let quantile = reader.readCounts(), let below: UInt32 = reader.read(), let belowSum: Double = reader.read(),
                 let above: UInt32 = reader.read(), let aboveSum: Double = reader.read(), let entries: UInt32 = reader.read(),
-                Int(entries) <= reader.remaining / 8
+                Int(entries) <= reader.remaining / 2
             else { return nil }
             var grid: [(index: UInt32, count: UInt32)] = []
             grid.reserveCapacity(Int(entries))
-            for _ in 0..<entries {
-                guard let index: UInt32 = reader.read(), let count: UInt32 = reader.read() else { return nil }
-                grid.append((index, count))
+            var index: UInt64 = 0
+            for position in 0..<entries {
+                guard let gap = reader.readVarint(), let count = reader.readVarint(), position == 0 || gap > 0 else { return nil }
+                index += gap
+                guard index <= UInt64(UInt32.max), count <= UInt64(UInt32.max) else { return nil }
+                grid.append((UInt32(index), UInt32(count)))
             }
             bins = .numeric(NumericBins(quantile: quantile, grid: grid, below: below, belowSum: belowSum, above: above, aboveSum: aboveSum))
         case 2:
@@ -114,6 +120,16 @@ private struct ByteWriter {
         self.append(value.bitPattern)
     }
 
+    /// LEB128: seven bits a byte, low bits first.
+    mutating func appendVarint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            self.bytes.append(UInt8(rest & 0x7f) | 0x80)
+            rest >>= 7
+        }
+        self.bytes.append(UInt8(rest))
+    }
+
     mutating func append(_ counts: [UInt32]) {
         self.append(UInt32(counts.count))
         for count in counts { self.append(count) }
@@ -142,6 +158,18 @@ private struct ByteReader {
     mutating func read() -> Double? {
         let pattern: UInt64? = self.read()
         return pattern.map(Double.init(bitPattern:))
+    }
+
+    mutating func readVarint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while shift < 64 {
+            guard let byte: UInt8 = self.read() else { return nil }
+            value |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+        return nil
     }
 
     mutating func readCounts() -> [UInt32]? {

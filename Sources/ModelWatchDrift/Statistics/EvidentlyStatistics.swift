@@ -37,26 +37,25 @@ public enum EvidentlyStatistics {
     /// Wasserstein and KS on the values, Hellinger on Sturges bins over the distinct values.
     public static func numeric(reference: [Double], current: [Double]) -> [DriftStatistic: Double] {
         guard !reference.isEmpty, !current.isEmpty else { return [:] }
-        let sortedReference = reference.sorted()
+        let sortedReference = Self.isSorted(reference) ? reference : reference.sorted()
         let sortedCurrent = current.sorted()
         var values: [DriftStatistic: Double] = [:]
         let referenceShares: [Double]
         let currentShares: [Double]
-        if Set(reference).count > Self.categoricalDistinctLimit {
+        let distinct = Self.distinctUnion(sortedReference, sortedCurrent)
+        if Self.distinctCount(sortedReference) > Self.categoricalDistinctLimit {
             let edges = Self.sturgesEdges(
                 min: min(sortedReference[0], sortedCurrent[0]), max: max(sortedReference.last!, sortedCurrent.last!),
                 count: reference.count + current.count)
             referenceShares = Self.histogram(sortedReference, edges).map { Double($0) / Double(reference.count) }
             currentShares = Self.histogram(sortedCurrent, edges).map { Double($0) / Double(current.count) }
         } else {
-            let keys = Array(Set(reference).union(current)).sorted()
-            referenceShares = Self.valueShares(sortedReference, keys)
-            currentShares = Self.valueShares(sortedCurrent, keys)
+            referenceShares = Self.valueShares(sortedReference, distinct)
+            currentShares = Self.valueShares(sortedCurrent, distinct)
         }
         values[.psi] = Self.psi(referenceShares, currentShares)
         values[.jensenShannon] = Self.jensenShannon(referenceShares, currentShares)
 
-        let distinct = Array(Set(reference).union(current)).sorted()
         let edges = Self.sturgesEdges(min: distinct[0], max: distinct[distinct.count - 1], count: distinct.count)
         let referenceCounts = Self.histogram(sortedReference, edges)
         let currentCounts = Self.histogram(sortedCurrent, edges)
@@ -102,6 +101,29 @@ public enum EvidentlyStatistics {
             .hellinger: (1 - min(max(coefficient, 0), 1)).squareRoot(),
             .chiSquarePValue: SpecialFunctions.chiSquareSurvival(statistic, degreesOfFreedom: present.count - 1),
         ]
+    }
+
+    static func isSorted(_ values: [Double]) -> Bool {
+        zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }
+    }
+
+    static func distinctCount(_ sorted: [Double]) -> Int {
+        zip(sorted, sorted.dropFirst()).reduce(sorted.isEmpty ? 0 : 1) { $0 + ($1.0 == $1.1 ? 0 : 1) }
+    }
+
+    /// The distinct values of two sorted arrays, in order.
+    static func distinctUnion(_ a: [Double], _ b: [Double]) -> [Double] {
+        var union: [Double] = []
+        union.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            let x = min(i < a.count ? a[i] : .infinity, j < b.count ? b[j] : .infinity)
+            if union.last != x { union.append(x) }
+            while i < a.count, a[i] == x { i += 1 }
+            while j < b.count, b[j] == x { j += 1 }
+        }
+        return union
     }
 
     /// numpy's `histogram_bin_edges(…, bins="sturges")`.
