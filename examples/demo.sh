@@ -6,6 +6,8 @@
 #   client ──▶ modelwatch :8080 ──libcurl──▶ MLServer :9080
 #   admin: http://127.0.0.1:9464/metrics (Prometheus), /readyz, /healthz
 #   history: modelwatch.db (SQLite), read with `modelwatch query` or the sqlite3 shell
+#   drift: against examples/iris-baseline.json; after DEMO_SHIFT_AFTER requests (default 12) the
+#   petal length of the traffic grows by 2 cm, and `modelwatch drift` shows it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -52,15 +54,29 @@ echo "  curl -s -X POST http://127.0.0.1:8080/v2/models/iris/infer -H 'content-t
 echo "    -d '{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[5.1,3.5,1.4,0.2]}]}'"
 echo
 
-samples=("5.1,3.5,1.4,0.2" "6.2,3.4,5.4,2.3" "5.9,3.0,4.2,1.5" "4.9,3.0,1.4,0.2" "6.7,3.1,4.4,1.4")
+# Each request is a batch of five iris rows, read from scikit-learn's iris data in turn.
+.venv/bin/python -c 'from sklearn.datasets import load_iris
+for row in load_iris().data: print(",".join(str(v) for v in row))' | shuf --random-source=<(yes) > "$work/rows.csv"
+mapfile -t rows < "$work/rows.csv"
+shift_after=${DEMO_SHIFT_AFTER:-12}
 deadline=$(( $(date +%s) + ${DEMO_SECONDS:-31536000} ))
 count=0
 while [ "$(date +%s)" -lt "$deadline" ]; do
-    sample=${samples[$((count % ${#samples[@]}))]}
-    body="{\"id\":\"demo-$count\",\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[$sample]}]}"
+    if [ "$count" -eq "$shift_after" ]; then
+        echo "demo: from now on the petal length of the traffic is 2 cm longer than in the baseline (drift)"
+    fi
+    batch=""
+    for offset in 0 1 2 3 4; do
+        row=${rows[$(( (count * 5 + offset) % ${#rows[@]} ))]}
+        if [ "$count" -ge "$shift_after" ]; then
+            row=$(awk -F, -v OFS=, '{ $3 = $3 + 2; print }' <<< "$row")
+        fi
+        batch="$batch${batch:+,}$row"
+    done
+    body="{\"id\":\"demo-$count\",\"inputs\":[{\"name\":\"input-0\",\"shape\":[5,4],\"datatype\":\"FP32\",\"data\":[$batch]}]}"
     answer=$(curl -s -w ' [HTTP %{http_code}, %{time_total}s]' -X POST http://127.0.0.1:8080/v2/models/iris/infer \
         -H 'content-type: application/json' -d "$body")
-    echo "predict [$sample] -> $answer"
+    echo "predict 5 rows -> $answer"
     if [ $((count % 10)) -eq 9 ]; then
         # A malformed request: MLServer's own 4xx passes through the sidecar untouched.
         echo "bad request -> $(curl -s -w ' [HTTP %{http_code}]' -X POST http://127.0.0.1:8080/v2/models/iris/infer \
@@ -72,7 +88,16 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
         # The same counter as recorded in the SQLite history (examples/modelwatch.yaml: storage.path).
         echo "history (modelwatch query --db modelwatch.db, last 4 samples):"
         "$binary" query --db modelwatch.db 'modelwatch_requests_total{model="iris",code="200"}' --start now-1m | tail -n 4 | sed 's/^/  /'
+        echo "drift gauges (updated each minute):"
+        curl -s http://127.0.0.1:9464/metrics | grep -E '^modelwatch_(feature_drift\{.*statistic="wasserstein_norm"|dataset_drift_share)' | sed 's/^/  /'
     fi
     count=$((count + 1))
     sleep 1
 done
+
+# A graceful stop seals the live minute into the store; then the file alone tells the drift.
+kill -TERM "${pids[1]}" 2>/dev/null || true
+wait "${pids[1]}" 2>/dev/null || true
+echo
+echo "demo: drift of the last 5 minutes, from the store file (modelwatch drift --db modelwatch.db --model iris --window 5m):"
+"$binary" drift --db modelwatch.db --model iris --window 5m --config examples/modelwatch.yaml

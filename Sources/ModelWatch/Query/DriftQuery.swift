@@ -13,7 +13,7 @@ public struct DriftQuery {
     public var database: String
     public var model: String
     public var settings: DriftSettings
-    /// The window's end (`now`, `now-2h`, Unix seconds, RFC 3339); the current minute when `nil`.
+    /// The window's end (`now`, `now-2h`, Unix seconds, RFC 3339); now when `nil`.
     public var at: String?
 
     public init(database: String, model: String, settings: DriftSettings, at: String?) {
@@ -69,7 +69,10 @@ public struct DriftQuery {
         } catch {
             throw Failure(description: error.description)
         }
-        let windowEnd = DriftTracker.minute(of: end)
+        // Minutes that started in [end − window, end): with `end` on a minute boundary that is
+        // exactly the window the live gauges judged then; with `now`, the live minute a stopped
+        // sidecar sealed is included.
+        let windowEnd = end
         let windowStart = windowEnd - Int64(self.settings.windowMinutes) * 60_000
         do {
             let store = try TimeSeriesStore(readingFrom: self.database)

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ModelWatchProtocols
 
 /// Reference data read from a CSV or JSON-lines file, column by column.

@@ -1,4 +1,4 @@
-public import ModelWatchProtocols
+import ModelWatchProtocols
 
 /// Where a feature's values sit in a decoded payload: a tensor, and for tensors with more than
 /// one value per row, the position within the row (`input-0[3]`).

@@ -54,7 +54,7 @@ extension StoreWriter {
         insert.bind(model, at: 2)
         insert.bind(timestamp, at: 3)
         document.withUnsafeBytes { insert.bind($0, at: 4) }
-        try self.connection.transaction { () throws(StoreError) in try insert.step() }
+        _ = try self.connection.transaction { () throws(StoreError) in try insert.step() }
     }
 
     /// Deletes a batch of minutes older than retention.
