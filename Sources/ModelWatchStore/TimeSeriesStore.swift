@@ -16,7 +16,7 @@ public final class TimeSeriesStore: Sendable {
     /// - Throws: `StoreError` — `locked` when another ModelWatch records into it or another
     ///   process holds its write lock, `schemaTooNew`, `readOnly`, `cannotOpen`, `corrupt`.
     public init(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws(StoreError) {
-        let lock = try WriterLock(path: path)
+        let lock = try WriterLock(path: path, patience: configuration.busyTimeout)
         let connection = try SQLiteConnection(path: path, readOnly: false, create: true)
         connection.writerLock = lock
         connection.setBusyTimeout(configuration.busyTimeout)

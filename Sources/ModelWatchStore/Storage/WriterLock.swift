@@ -14,14 +14,23 @@
 final class WriterLock: Sendable {
     private let descriptor: Int32
 
+    /// Tries for up to `patience` before giving up: a sidecar restarted while its predecessor
+    /// is still exiting gets the file, and so does a process whose lock descriptor was briefly
+    /// shared with a child between `fork` and `exec`.
     /// - Throws: `locked` when another process holds the lock, `cannotOpen` when the file cannot be created.
-    init(path: String) throws(StoreError) {
+    init(path: String, patience: Duration = .seconds(2)) throws(StoreError) {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
             throw StoreError(errno == EROFS || errno == EACCES ? .readOnly : .cannotOpen, "cannot open \(path): \(reason)")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let deadline = ContinuousClock.now + patience
+        var locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        while !locked, errno == EWOULDBLOCK, ContinuousClock.now < deadline {
+            usleep(50_000)
+            locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             let busy = errno == EWOULDBLOCK
             let reason = String(cString: strerror(errno))
             close(descriptor)
