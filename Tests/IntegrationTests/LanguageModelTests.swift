@@ -29,9 +29,11 @@ struct LanguageModelTests {
             #expect(ttft >= 0.15 && ttft < 1.0, "TTFT \(ttft)")
             #expect(scrape.value("modelwatch_llm_inter_token_seconds_count", model) == Self.tokens - 1)
             let gaps = scrape.value("modelwatch_llm_inter_token_seconds_sum", model)
-            #expect(gaps >= 0.04 * (Self.tokens - 1) && gaps < 1.0, "gaps \(gaps)")
-            // (Single gaps are not checked against 40 ms: on a busy machine two chunks can arrive
-            // bunched; their sum cannot be shorter than the backend's spacing.)
+            #expect(gaps > 0 && gaps < 1.0, "gaps \(gaps)")
+            // The last token cannot reach the client before the backend sent it: 150 ms plus four
+            // 40 ms gaps after the request. Single gaps, and even their sum, are not checked against
+            // the spacing: on a busy machine a late first chunk shortens the sum while TTFT grows.
+            #expect(ttft + gaps >= 0.15 + 0.04 * (Self.tokens - 1), "TTFT \(ttft) + gaps \(gaps)")
             #expect(
                 scrape.value(
                     "modelwatch_requests_total",
