@@ -71,9 +71,9 @@ CONF
 nginx -p "$work/backend" -c "$work/backend/nginx.conf" & backend_pid=$!
 nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" & proxy_pid=$!
 "$binary" serve --upstream "http://127.0.0.1:$backend_port" --listen "127.0.0.1:$modelwatch_port" \
-    --admin-listen "127.0.0.1:$admin_port" --log-level warning & modelwatch_pid=$!
+    --admin-listen "127.0.0.1:$admin_port" --storage-path "$work/modelwatch.db" --log-level warning & modelwatch_pid=$!
 # The same binary with the analysis pipeline off: what monitoring costs, measured in the same run.
-printf 'upstream:\n  url: http://127.0.0.1:%s\nanalysis:\n  enabled: false\n' "$backend_port" > "$work/plain.yaml"
+printf 'upstream:\n  url: http://127.0.0.1:%s\nanalysis:\n  enabled: false\nstorage:\n  enabled: false\n' "$backend_port" > "$work/plain.yaml"
 "$binary" serve --config "$work/plain.yaml" --listen "127.0.0.1:$plain_port" \
     --admin-listen "127.0.0.1:$plain_admin_port" --log-level warning & plain_pid=$!
 trap 'kill $backend_pid $proxy_pid $modelwatch_pid $plain_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT

@@ -53,7 +53,13 @@ public final class BoundedLabelValues: Sendable {
         }
     }
 
+    /// Short enough and free of control characters. Runs for every request on the proxy path, so
+    /// ASCII names (nearly all) are checked byte by byte without Unicode property lookups.
     private static func isAcceptable(_ value: String) -> Bool {
-        value.utf8.count <= Self.maxLength && !value.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        guard value.utf8.count <= Self.maxLength else { return false }
+        if value.utf8.allSatisfy({ $0 < 0x80 }) {
+            return !value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        }
+        return !value.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

@@ -26,6 +26,43 @@ struct ProxyFidelityTests {
         }
     }
 
+    @Test("a small body that arrives in pieces reaches the backend whole, in one request")
+    func smallBodyInPieces() async throws {
+        try await withSidecar { backend, sidecar in
+            let body = #"{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#
+            let split = body.index(body.startIndex, offsetBy: 20)
+            let reply = try await TestClient.rawInPieces(
+                port: sidecar.dataPort,
+                [Self.smallPostHead(length: body.utf8.count), String(body[..<split]), String(body[split...])],
+                pause: .milliseconds(200)
+            )
+            #expect(reply.hasPrefix("HTTP/1.1 200"), "\(reply)")
+            #expect(backend.requests.count == 1)
+            #expect(backend.requests.first.map { String(buffer: $0.body) } == body)
+        }
+    }
+
+    @Test("a client that leaves halfway through a small body never reaches the backend; it counts as a truncated request (400)")
+    func abandonedSmallBody() async throws {
+        try await withSidecar { backend, sidecar in
+            let body = #"{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#
+            _ = try await TestClient.rawInPieces(
+                port: sidecar.dataPort, [Self.smallPostHead(length: body.utf8.count), String(body.prefix(20))], pause: .milliseconds(50),
+                abandon: true)
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
+            #expect(scrape.value("modelwatch_requests_total", ["code": "400", "model": "m"]) == 1, "\(scrape)")
+            // The sidecar still serves, and the abandoned request never reached the backend.
+            let response = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: "/v2/models/m/infer", body: ByteBuffer(string: body))
+            #expect(response.status == 200)
+            #expect(backend.requests.count == 1)
+        }
+    }
+
+    private static func smallPostHead(length: Int) -> String {
+        "POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\nConnection: close\r\n\r\n"
+    }
+
     @Test("binary bodies with every byte value survive in both directions")
     func binaryRoundTrip() async throws {
         try await withSidecar { backend, sidecar in

@@ -3,7 +3,7 @@ import ModelWatchProtocols
 /// Decoding throughput per protocol for typical payloads: what the analysis pipeline can take on
 /// one core. Prints MB/s and microseconds per exchange as a Markdown table.
 ///
-/// Usage: `swift run -c release modelwatch-decode-bench [seconds per payload, default 1]`.
+/// Usage: `swift run -c release modelwatch-decode-bench [seconds per payload, default 1] [only payloads whose name contains this]`.
 @main
 struct DecodeBenchmark {
     struct Payload {
@@ -15,10 +15,11 @@ struct DecodeBenchmark {
 
     static func main() {
         let seconds = CommandLine.arguments.dropFirst().first.flatMap(Double.init) ?? 1
+        let filter = CommandLine.arguments.dropFirst(2).first
         let decoder = ExchangeDecoder()
         print("| payload | request + response bytes | µs per exchange | MB/s |")
         print("|---|---:|---:|---:|")
-        for payload in Self.payloads() {
+        for payload in Self.payloads() where filter.map(payload.name.contains) ?? true {
             // Warm up, then decode for the time asked.
             _ = decoder.decode(payload.exchange)
             let clock = ContinuousClock()

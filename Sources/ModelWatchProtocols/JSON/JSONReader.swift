@@ -295,11 +295,13 @@ private struct Cursor {
         self.offset += 1  // opening quote
         let start = self.offset
         var needsUnescaping = false
+        var isASCII = true
         while true {
             guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
             let byte = self.bytes[self.offset]
             if byte == UInt8(ascii: "\"") { break }
             if byte < 0x20 { throw self.fail(.invalidString) }
+            if byte >= 0x80 { isASCII = false }
             if byte == UInt8(ascii: "\\") {
                 needsUnescaping = true
                 self.offset += 1
@@ -310,6 +312,9 @@ private struct Cursor {
         let raw = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.offset])
         self.offset += 1  // closing quote
         guard needsUnescaping else {
+            // ASCII needs no validation; `String(validating:)` costs a generic-metadata lookup per
+            // call, which dominated decoding of small payloads whose keys are all ASCII.
+            if isASCII { return String(decoding: raw, as: UTF8.self) }
             guard let text = String(validating: raw, as: UTF8.self) else { throw self.fail(.invalidString) }
             return text
         }

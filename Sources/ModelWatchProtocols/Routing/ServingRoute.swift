@@ -35,34 +35,41 @@ public struct ServingRoute: Sendable, Equatable {
     /// Recognises a request from its method and origin-form target.
     ///
     /// Only prediction requests are recognised as a protocol's; health, metadata and other calls
-    /// are `generic` with endpoint `other`, so they never count as predictions.
+    /// are `generic` with endpoint `other`, so they never count as predictions. It runs on the
+    /// proxy path for every request (the in-flight gauge needs the model), so it only allocates
+    /// for the strings it returns, and for segments with `%` escapes.
     public static func recognize(method: String, target: String) -> ServingRoute {
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { Self.percentDecoded($0) }
         let other = ServingRoute(protocol: .generic, endpoint: "other")
         guard method == "POST" else { return other }
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
+        // Split on bytes: splitting on a `Character` walks grapheme clusters and cost more than
+        // the rest of decoding a small payload. No prediction path has more than six segments.
+        let segments = path.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 7, omittingEmptySubsequences: false).dropFirst()
+        guard segments.count <= 6 else { return other }
+        let escaped = path.utf8.contains(UInt8(ascii: "%"))
+        let parts = segments.map { escaped ? Substring(Self.percentDecoded(Substring($0))) : Substring($0) }
 
-        switch segments.first {
-        case "v1" where segments.count >= 3 && segments[1] == "models":
-            return Self.tfServing(Array(segments.dropFirst(2))) ?? other
-        case "v1" where segments.count == 3 && segments[1] == "chat" && segments[2] == "completions":
+        switch parts.first {
+        case "v1" where parts.count >= 3 && parts[1] == "models":
+            return Self.tfServing(parts.dropFirst(2)) ?? other
+        case "v1" where parts.count == 3 && parts[1] == "chat" && parts[2] == "completions":
             return ServingRoute(protocol: .openAI, endpoint: "chat_completions")
-        case "v1" where segments.count == 2 && (segments[1] == "completions" || segments[1] == "embeddings"):
-            return ServingRoute(protocol: .openAI, endpoint: segments[1])
-        case "v2" where segments.count >= 4 && segments[1] == "models" && segments.last == "infer":
-            let model = segments[2]
+        case "v1" where parts.count == 2 && (parts[1] == "completions" || parts[1] == "embeddings"):
+            return ServingRoute(protocol: .openAI, endpoint: String(parts[1]))
+        case "v2" where parts.count >= 4 && parts[1] == "models" && parts.last == "infer":
+            let model = parts[2]
             guard !model.isEmpty else { return other }
-            if segments.count == 4 {
-                return ServingRoute(protocol: .openInference, model: model, endpoint: "infer")
+            if parts.count == 4 {
+                return ServingRoute(protocol: .openInference, model: String(model), endpoint: "infer")
             }
-            if segments.count == 6 && segments[3] == "versions" && !segments[4].isEmpty {
-                return ServingRoute(protocol: .openInference, model: model, version: segments[4], endpoint: "infer")
+            if parts.count == 6 && parts[3] == "versions" && !parts[4].isEmpty {
+                return ServingRoute(protocol: .openInference, model: String(model), version: String(parts[4]), endpoint: "infer")
             }
             return other
-        case "predictions" where (segments.count == 2 || segments.count == 3) && !segments[1].isEmpty:
-            let version = segments.count == 3 && !segments[2].isEmpty ? segments[2] : nil
-            return ServingRoute(protocol: .torchServe, model: segments[1], version: version, endpoint: "predictions")
-        case "invocations" where segments.count == 1:
+        case "predictions" where (parts.count == 2 || parts.count == 3) && !parts[1].isEmpty:
+            let version = parts.count == 3 && !parts[2].isEmpty ? String(parts[2]) : nil
+            return ServingRoute(protocol: .torchServe, model: String(parts[1]), version: version, endpoint: "predictions")
+        case "invocations" where parts.count == 1:
             return ServingRoute(protocol: .mlflow, endpoint: "invocations")
         default:
             return other
@@ -70,17 +77,16 @@ public struct ServingRoute: Sendable, Equatable {
     }
 
     /// `{model}[/versions/{v}|/labels/{l}]:{verb}`, with the verb on the last segment.
-    private static func tfServing(_ rest: [String]) -> ServingRoute? {
-        guard let last = rest.last, let colon = last.lastIndex(of: ":") else { return nil }
-        let verb = String(last[last.index(after: colon)...])
-        guard ["predict", "classify", "regress"].contains(verb) else { return nil }
-        var parts = rest
-        parts[parts.count - 1] = String(last[..<colon])
+    private static func tfServing(_ rest: ArraySlice<Substring>) -> ServingRoute? {
+        guard let last = rest.last, let colon = last.utf8.lastIndex(of: UInt8(ascii: ":")) else { return nil }
+        let verb = last[last.index(after: colon)...]
+        guard verb == "predict" || verb == "classify" || verb == "regress" else { return nil }
+        let parts = Array(rest.dropLast()) + [last[..<colon]]
         switch parts.count {
         case 1 where !parts[0].isEmpty:
-            return ServingRoute(protocol: .tfServing, model: parts[0], endpoint: verb)
+            return ServingRoute(protocol: .tfServing, model: String(parts[0]), endpoint: String(verb))
         case 3 where !parts[0].isEmpty && (parts[1] == "versions" || parts[1] == "labels") && !parts[2].isEmpty:
-            return ServingRoute(protocol: .tfServing, model: parts[0], version: parts[2], endpoint: verb)
+            return ServingRoute(protocol: .tfServing, model: String(parts[0]), version: String(parts[2]), endpoint: String(verb))
         default:
             return nil
         }

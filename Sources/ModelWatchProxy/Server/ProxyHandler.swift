@@ -11,6 +11,19 @@ final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Bodies of a declared length up to this size are collected before the transfer starts, as
+    /// nginx buffers request bodies: libcurl then sends head and body in one write and never
+    /// waits for body bytes. Larger and chunked bodies stream as they arrive.
+    static let collectedBodyLimit = 64 << 10
+
+    /// A request whose small body is still arriving; its transfer starts once the body is complete.
+    private struct PendingRequest {
+        let request: UpstreamRequest
+        let version: HTTPVersion
+        let keepAlive: Bool
+        var body: ByteBuffer?
+    }
+
     /// One request in flight on this connection.
     private struct Exchange {
         let transfer: UpstreamTransfer
@@ -25,6 +38,7 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private enum State {
         case idle
+        case collecting(PendingRequest)
         case forwarding(Exchange)
         /// The response went out before the request finished: the rest of its body is dropped.
         case discardingRequestBody
@@ -58,9 +72,14 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = self.state {
+        switch self.state {
+        case .forwarding(let exchange):
             exchange.transfer.cancel()
             self.finishRecording(status: exchange.responseStatus, outcome: .clientClosed)
+        case .collecting:
+            self.finishRecording(status: nil, outcome: .clientClosed)
+        case .idle, .discardingRequestBody, .closing:
+            break
         }
         self.state = .closing
         context.fireChannelInactive()
@@ -83,6 +102,10 @@ final class ProxyHandler: ChannelInboundHandler {
             switch self.state {
             case .idle, .discardingRequestBody:
                 self.respond(.malformedRequest("malformed HTTP request: \(error)"), version: .http1_1, keepAlive: false, context: context)
+            case .collecting(let pending):
+                let answer = SidecarError.malformedRequest("malformed HTTP request: \(error)")
+                self.respond(answer, version: pending.version, keepAlive: false, context: context)
+                self.finishRecording(status: Int(answer.status.code), outcome: .rejected(answer.cause))
             case .forwarding(let exchange) where !exchange.responseStarted:
                 exchange.transfer.cancel()
                 let answer = SidecarError.malformedRequest("malformed HTTP request: \(error)")
@@ -124,6 +147,16 @@ final class ProxyHandler: ChannelInboundHandler {
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
+        if case .length(let length) = request.body, length > 0, length <= Self.collectedBodyLimit {
+            self.state = .collecting(PendingRequest(request: request, version: head.version, keepAlive: head.isKeepAlive))
+            return
+        }
+        self.startTransfer(request, version: head.version, keepAlive: head.isKeepAlive, requestEnded: false, context: context)
+    }
+
+    private func startTransfer(
+        _ request: UpstreamRequest, version: HTTPVersion, keepAlive: Bool, requestEnded: Bool, context: ChannelHandlerContext
+    ) {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let transfer = self.client.startTransfer(request) { transfer, events in
@@ -131,10 +164,22 @@ final class ProxyHandler: ChannelInboundHandler {
                 handler.value.handle(events, from: transfer)
             }
         }
-        self.state = .forwarding(Exchange(transfer: transfer, version: head.version, keepAlive: head.isKeepAlive))
+        self.state = .forwarding(Exchange(transfer: transfer, version: version, keepAlive: keepAlive, requestEnded: requestEnded))
     }
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if case .collecting(var pending) = self.state {
+            self.recorder?.requestBody(buffer)
+            // The state lets go of the body first, so that appending to it does not copy it.
+            self.state = .idle
+            if pending.body == nil {
+                pending.body = buffer
+            } else {
+                pending.body!.writeImmutableBuffer(buffer)
+            }
+            self.state = .collecting(pending)
+            return
+        }
         guard case .forwarding(var exchange) = self.state else { return }
         exchange.requestBytes += buffer.readableBytes
         if exchange.requestBytes > self.maxBodySize {
@@ -158,6 +203,10 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func receiveEnd(context: ChannelHandlerContext) {
         switch self.state {
+        case .collecting(let pending):
+            var request = pending.request
+            request.body = .whole(pending.body ?? ByteBuffer())
+            self.startTransfer(request, version: pending.version, keepAlive: pending.keepAlive, requestEnded: true, context: context)
         case .forwarding(var exchange):
             exchange.requestEnded = true
             exchange.transfer.finishBody()

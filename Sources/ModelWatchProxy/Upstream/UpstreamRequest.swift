@@ -1,3 +1,5 @@
+public import NIOCore
+
 /// One request as it goes to the backend: already stripped of hop-by-hop headers.
 public struct UpstreamRequest: Sendable {
     /// How the request body reaches libcurl.
@@ -8,6 +10,9 @@ public struct UpstreamRequest: Sendable {
         case length(Int64)
         /// A body of unknown length (the client sent it chunked); it goes up chunked.
         case chunked
+        /// A small body that arrived in full before the transfer started: libcurl sends it
+        /// together with the head, in one write.
+        case whole(ByteBuffer)
     }
 
     /// The method, sent exactly as the client spelled it.

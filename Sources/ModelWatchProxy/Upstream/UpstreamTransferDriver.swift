@@ -1,5 +1,6 @@
 import CCurl
 import Logging
+import NIOCore
 
 /// The loop on the transfer thread: everything that touches libcurl handles lives here.
 final class UpstreamTransferDriver: @unchecked Sendable {
@@ -167,7 +168,9 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         try easy.set(CURLOPT_WRITEDATA, context)
         try easy.set(CURLOPT_READDATA, context)
 
-        // HTTPGET clears the POST, NOBODY and UPLOAD modes a previous transfer may have set.
+        // A null POSTFIELDS frees the copy of a previous transfer's whole body; HTTPGET then
+        // clears the POST, NOBODY and UPLOAD modes a previous transfer may have set.
+        try easy.set(CURLOPT_POSTFIELDS, UnsafeMutableRawPointer?.none)
         try easy.set(CURLOPT_HTTPGET, true)
         var customMethod: String? = request.method
         switch request.body {
@@ -184,6 +187,18 @@ final class UpstreamTransferDriver: @unchecked Sendable {
                 try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: length)
             } else {
                 try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: -1)
+            }
+            if request.method == "POST" {
+                customMethod = nil
+            }
+        case .whole(let body):
+            try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.readableBytes))
+            // COPYPOSTFIELDS copies the bytes, so the buffer may go away before the transfer ends.
+            // For a size of 0 libcurl copies nothing but needs a non-null pointer (a null one
+            // would select the read callback).
+            try body.withUnsafeReadableBytes { bytes throws(CurlSetupError) in
+                let start = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
+                try easy.set(CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: start))
             }
             if request.method == "POST" {
                 customMethod = nil

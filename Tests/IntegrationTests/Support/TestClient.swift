@@ -102,6 +102,30 @@ enum TestClient {
         throw IncompleteResponse(head: head, bodyBytes: body.readableBytes)
     }
 
+    /// Writes raw bytes in pieces with a pause between them, as a slow client does, and returns
+    /// everything the server sends until it closes the connection; with `abandon`, closes the
+    /// connection right after the last piece instead and returns nothing.
+    static func rawInPieces(port: Int, _ pieces: [String], pause: Duration, abandon: Bool = false) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            for (index, piece) in pieces.enumerated() {
+                if index > 0 { try await Task.sleep(for: pause) }
+                try await outbound.write(ByteBuffer(string: piece))
+            }
+            if abandon { return "" }
+            var received = ByteBuffer()
+            for try await var chunk in inbound {
+                received.writeBuffer(&chunk)
+            }
+            return String(buffer: received)
+        }
+    }
+
     /// Writes raw bytes and returns everything the server sends until it closes the connection,
     /// one character per byte.
     static func raw(port: Int, _ bytes: String, timeout: Duration = .seconds(10)) async throws -> String {
