@@ -54,3 +54,37 @@ struct ResponseHeadParserTests {
         #expect(heads.first?.headers.first?.value == "first second")
     }
 }
+
+@Suite("Response head field lookup")
+struct ResponseHeadLookupTests {
+    @Test("value(of:) finds a field ignoring case and agrees with headers, folding included")
+    func lookupAgreesWithHeaders() throws {
+        var parser = ResponseHeadParser()
+        var head: UpstreamResponseHead?
+        for line in [
+            "HTTP/1.1 200 OK\r\n", "Content-TYPE:  application/json \r\n", "X-Long: first\r\n", "\tsecond\r\n",
+            "Inference-Header-Content-Length: 42\r\n", "content-type: text/plain\r\n", "\r\n",
+        ] {
+            var bytes = Array(line.utf8)
+            head = bytes.withUnsafeMutableBytes { parser.consume(UnsafeRawBufferPointer($0)) } ?? head
+        }
+        let parsed = try #require(head)
+        #expect(parsed.value(of: "content-type") == "application/json")
+        #expect(parsed.value(of: "x-long") == "first second")
+        #expect(parsed.value(of: "inference-header-content-length") == "42")
+        #expect(parsed.value(of: "content-length") == nil)
+        for (name, value) in parsed.headers where name != "content-type" {
+            #expect(parsed.value(of: name.lowercased()) == value, "\(name)")
+        }
+    }
+
+    @Test(
+        "header names compare ignoring ASCII case only",
+        arguments: [
+            ("Content-Type", "content-type", true), ("CONTENT-TYPE", "content-type", true), ("content-typ", "content-type", false),
+            ("Content_Type", "content-type", false), ("X-Ä", "x-ä", false), ("te", "te", true), ("TE", "te", true),
+        ])
+    func headerNames(name: String, lowercased: String, equal: Bool) {
+        #expect(name.isHeaderName(lowercased) == equal)
+    }
+}

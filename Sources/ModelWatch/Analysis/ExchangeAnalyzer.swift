@@ -77,7 +77,7 @@ struct ExchangeAnalyzer {
 
     /// The observation in the decoder's terms: content types, binary-extension header lengths, bodies.
     static func payloads(of observation: ExchangeObservation) -> ExchangePayloads {
-        let responseHeaders = observation.responseHead?.headers ?? []
+        let responseHead = observation.responseHead
         return ExchangePayloads(
             method: observation.method,
             target: observation.target,
@@ -85,14 +85,14 @@ struct ExchangeAnalyzer {
             requestHeaderLength: Self.value(of: "inference-header-content-length", in: observation.requestHeaders).flatMap { Int($0) },
             requestBody: observation.requestBody.isComplete ? observation.requestBody.bytes : nil,
             status: observation.status,
-            responseContentType: Self.value(of: "content-type", in: responseHeaders),
-            responseHeaderLength: Self.value(of: "inference-header-content-length", in: responseHeaders).flatMap { Int($0) },
+            responseContentType: responseHead?.value(of: "content-type"),
+            responseHeaderLength: responseHead?.value(of: "inference-header-content-length").flatMap { Int($0) },
             responseBody: observation.responseBody.isComplete ? observation.responseBody.bytes : nil,
             arrivals: observation.arrivals.map { ($0.endOffset, $0.elapsed) }
         )
     }
 
     private static func value(of name: String, in headers: [(name: String, value: String)]) -> String? {
-        headers.first { $0.name.lowercased() == name }?.value
+        headers.first { $0.name.isHeaderName(name) }?.value
     }
 }

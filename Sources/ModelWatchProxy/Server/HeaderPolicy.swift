@@ -3,9 +3,7 @@ public import NIOHTTP1
 /// Which headers cross the proxy, per RFC 9110 §7.6.1, and what the proxy adds.
 public enum HeaderPolicy {
     /// Headers that describe one connection, never the message.
-    static let hopByHop: Set<String> = [
-        "connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade",
-    ]
+    static let hopByHop = ["connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade"]
 
     /// Turns a client's request head into the request sent to the backend.
     ///
@@ -22,24 +20,23 @@ public enum HeaderPolicy {
         var sawForwardedProto = false
         var sawForwardedHost = false
         for (name, value) in head.headers {
-            let lowered = name.lowercased()
-            switch lowered {
-            case "host":
+            if name.isHeaderName("host") {
                 host = value
                 continue
-            case "content-length", "expect":
+            }
+            if name.isHeaderName("content-length") || name.isHeaderName("expect") {
                 continue
-            case "x-forwarded-for":
+            }
+            if name.isHeaderName("x-forwarded-for") {
                 forwardedFor.append(value)
                 continue
-            case "x-forwarded-proto":
+            }
+            if name.isHeaderName("x-forwarded-proto") {
                 sawForwardedProto = true
-            case "x-forwarded-host":
+            } else if name.isHeaderName("x-forwarded-host") {
                 sawForwardedHost = true
-            default:
-                if Self.hopByHop.contains(lowered) || listed.contains(lowered) {
-                    continue
-                }
+            } else if Self.isConnectionSpecific(name, listed: listed) {
+                continue
             }
             headers.append((name, value))
         }
@@ -61,16 +58,12 @@ public enum HeaderPolicy {
     /// The backend's response headers as the client should see them.
     public static func clientResponseHeaders(_ received: [(name: String, value: String)]) -> HTTPHeaders {
         var listed: Set<String> = []
-        for (name, value) in received where name.lowercased() == "connection" {
+        for (name, value) in received where name.isHeaderName("connection") {
             Self.addTokens(of: value, to: &listed)
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(received.count)
-        for (name, value) in received {
-            let lowered = name.lowercased()
-            if Self.hopByHop.contains(lowered) || listed.contains(lowered) {
-                continue
-            }
+        for (name, value) in received where !Self.isConnectionSpecific(name, listed: listed) {
             headers.add(name: name, value: value)
         }
         return headers
@@ -82,10 +75,15 @@ public enum HeaderPolicy {
             return .length(length)
         }
         let codings = head.headers[canonicalForm: "transfer-encoding"]
-        if codings.contains(where: { $0.lowercased() == "chunked" }) {
+        if codings.contains(where: { $0.isHeaderName("chunked") }) {
             return .chunked
         }
         return .none
+    }
+
+    /// A hop-by-hop header, or one the message's `Connection` header lists.
+    private static func isConnectionSpecific(_ name: String, listed: Set<String>) -> Bool {
+        Self.hopByHop.contains { name.isHeaderName($0) } || (!listed.isEmpty && listed.contains(name.lowercased()))
     }
 
     private static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {

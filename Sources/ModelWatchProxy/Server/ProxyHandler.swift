@@ -144,7 +144,7 @@ final class ProxyHandler: ChannelInboundHandler {
             self.fail(with: .bodyTooLarge(limit: self.maxBodySize), version: head.version, context: context)
             return
         }
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.isHeaderName("100-continue") }) {
             context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         if case .length(let length) = request.body, length > 0, length <= Self.collectedBodyLimit {

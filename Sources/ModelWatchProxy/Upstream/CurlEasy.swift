@@ -97,6 +97,28 @@ final class CurlHeaderList {
             self.head = extended
         }
     }
+
+    /// Appends `Name: value`, or libcurl's `Name;` for a header with an empty value (`Name:`
+    /// would delete it). The line is assembled in a temporary buffer, not as a Swift string.
+    func append(name: String, value: String) {
+        let count = name.utf8.count + (value.isEmpty ? 1 : 2 + value.utf8.count) + 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { line in
+            var index = line.initialize(fromContentsOf: name.utf8)
+            for byte in value.isEmpty ? ";".utf8 : ": ".utf8 {
+                line[index] = byte
+                index += 1
+            }
+            for byte in value.utf8 {
+                line[index] = byte
+                index += 1
+            }
+            line[index] = 0
+            let extended = line.withMemoryRebound(to: CChar.self) { curl_slist_append(self.head, $0.baseAddress) }
+            if let extended {
+                self.head = extended
+            }
+        }
+    }
 }
 
 /// A libcurl option was refused while a transfer was being set up.

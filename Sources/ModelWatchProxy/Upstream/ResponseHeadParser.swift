@@ -13,6 +13,42 @@ public struct UpstreamResponseHead: Sendable {
     /// obsolete folded lines (RFC 9112 §5.2) are joined to the field they continue.
     public var headers: [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
+        self.forEachLine { line in
+            if Self.isContinuation(line) {
+                if var last = fields.popLast() {
+                    last.value += " " + Self.trimmed(line)
+                    fields.append(last)
+                }
+            } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
+                fields.append((name, Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))))
+            }
+            return true
+        }
+        return fields
+    }
+
+    /// The value of the first field called `lowercasedName`, as `headers` would give it, without
+    /// making strings of the other fields (the analysis pipeline asks for two per exchange).
+    public func value(of lowercasedName: String) -> String? {
+        var value: String?
+        self.forEachLine { line in
+            if let found = value {
+                guard Self.isContinuation(line) else { return false }
+                value = found + " " + Self.trimmed(line)
+                return true
+            }
+            guard !Self.isContinuation(line), let colon = line.firstIndex(of: UInt8(ascii: ":")), colon == lowercasedName.utf8.count,
+                String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self).isHeaderName(lowercasedName)
+            else { return true }
+            value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+            return true
+        }
+        return value
+    }
+
+    /// Calls `body` with each non-empty line, without its line ending, until it returns `false`.
+    private func forEachLine(_ body: (UnsafeRawBufferPointer) -> Bool) {
         self.fieldLines.withUnsafeReadableBytes { bytes in
             var start = 0
             while start < bytes.count {
@@ -22,19 +58,14 @@ public struct UpstreamResponseHead: Sendable {
                 if lineEnd > start && bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
                 let line = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
                 start = end + 1
-                guard let first = line.first else { continue }
-                if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-                    if var last = fields.popLast() {
-                        last.value += " " + Self.trimmed(line)
-                        fields.append(last)
-                    }
-                } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
-                    fields.append((name, Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))))
-                }
+                guard !line.isEmpty else { continue }
+                guard body(line) else { return }
             }
         }
-        return fields
+    }
+
+    private static func isContinuation(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t")
     }
 
     private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> String {

@@ -218,10 +218,9 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         var sawAccept = false
         var sawContentType = false
         for (name, value) in request.headers {
-            // "Name;" is libcurl's spelling of a header with an empty value; "Name:" would delete it.
-            list.append(value.isEmpty ? name + ";" : name + ": " + value)
-            if !sawAccept, name.utf8.count == 6, name.lowercased() == "accept" { sawAccept = true }
-            if !sawContentType, name.utf8.count == 12, name.lowercased() == "content-type" { sawContentType = true }
+            list.append(name: name, value: value)
+            if !sawAccept, name.isHeaderName("accept") { sawAccept = true }
+            if !sawContentType, name.isHeaderName("content-type") { sawContentType = true }
         }
         if !sawAccept { list.append("Accept:") }
         if !sawContentType { list.append("Content-Type:") }
