@@ -13,6 +13,27 @@ struct LifecycleTests {
         }
     }
 
+    @Test("SIGTERM closes idle keep-alive connections at once instead of waiting out the grace period")
+    func idleConnectionsCloseOnShutdown() async throws {
+        try await withSidecar(server: ["grace_period": "20s", "idle_timeout": "60s"]) { _, sidecar in
+            let connection = try await TestClient.connect(port: sidecar.dataPort)
+            try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/bytes/1", headers: ["host": "x"])))
+                try await outbound.write(.end(nil))
+                var responses = inbound.makeAsyncIterator()
+                let response = try await TestClient.readResponse(&responses)
+                #expect(response.status == 200)
+                #expect(response.head.headers["connection"].isEmpty, "the connection stays open for the next request")
+
+                let signalled = ContinuousClock.now
+                sidecar.signal(SIGTERM)
+                #expect(await sidecar.waitForExit(timeout: .seconds(10)) == 0)
+                #expect(ContinuousClock.now - signalled < .seconds(10), "an idle connection must not hold shutdown")
+                #expect(try await responses.next() == nil, "the sidecar closed the idle connection")
+            }
+        }
+    }
+
     private func drain(backend: TestBackend, sidecar: ModelWatchProcess) async throws {
         async let first = TestClient.send(port: sidecar.dataPort, path: "/gated")
         async let second = TestClient.send(port: sidecar.dataPort, method: .POST, path: "/gated", body: ByteBuffer(string: "x"))

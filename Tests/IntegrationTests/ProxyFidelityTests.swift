@@ -59,6 +59,22 @@ struct ProxyFidelityTests {
         }
     }
 
+    @Test("pipelined requests are answered one after another, in order, each by the backend")
+    func pipelining() async throws {
+        try await withSidecar { backend, sidecar in
+            let body = "{}"
+            let requests =
+                "GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /status/201 HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                + "GET /bytes/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let reply = try await TestClient.raw(port: sidecar.dataPort, requests)
+            // Bodies are not followed by a line break, so status lines are found by their text.
+            let statuses = reply.ranges(of: "HTTP/1.1 ").map { reply[$0.upperBound...].prefix(3) }
+            #expect(statuses == ["200", "201", "200"], "\(reply)")
+            #expect(backend.requests.map(\.head.uri) == ["/bytes/3", "/status/201", "/bytes/5"])
+        }
+    }
+
     private static func smallPostHead(length: Int) -> String {
         "POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\nConnection: close\r\n\r\n"
     }

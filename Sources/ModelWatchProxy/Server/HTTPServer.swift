@@ -7,7 +7,8 @@ public import ServiceLifecycle
 /// A listening socket whose connections are set up by the caller, run as a `Service`.
 ///
 /// On graceful shutdown it stops accepting at once, asks every connection to finish the request
-/// it is serving (`ChannelShouldQuiesceEvent`, which `HTTPServerPipelineHandler` honours), and
+/// it is serving (`ChannelShouldQuiesceEvent`, which `HTTPServerPipelineHandler` and the data
+/// port's `ProxyHandler` honour), and
 /// closes whatever is still open when the grace period runs out.
 public final class HTTPServer: Service, Sendable {
     private let name: String

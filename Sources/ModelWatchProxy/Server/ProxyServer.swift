@@ -27,7 +27,8 @@ public enum ProxyServer {
             channel.eventLoop.makeCompletedFuture {
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
-                try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                // ProxyHandler serves pipelined requests one at a time itself (see there why).
+                try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                 try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, observer: observer, logger: logger))
             }
         }
