@@ -72,6 +72,11 @@ struct ProxyFidelityTests {
             let statuses = reply.ranges(of: "HTTP/1.1 ").map { reply[$0.upperBound...].prefix(3) }
             #expect(statuses == ["200", "201", "200"], "\(reply)")
             #expect(backend.requests.map(\.head.uri) == ["/bytes/3", "/status/201", "/bytes/5"])
+            // Each exchange is counted with its own status, and none is left in flight.
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 3 }
+            #expect(scrape.value("modelwatch_requests_total", ["code": "200"]) == 2, "\(scrape)")
+            #expect(scrape.value("modelwatch_requests_total", ["code": "201"]) == 1, "\(scrape)")
+            #expect(scrape.value("modelwatch_requests_in_flight") == 0, "\(scrape)")
         }
     }
 

@@ -298,8 +298,9 @@ final class ProxyHandler: ChannelInboundHandler {
                 body.flushWithoutAcknowledgement(context: context, handler: self)
                 context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
                 self.recorder?.upstreamEnded(timings)
-                self.completeExchange(exchange, keepAlive: exchange.keepAlive, context: context)
+                // Recorded first: completing may start a pipelined request with a recorder of its own.
                 self.finishRecording(status: exchange.responseStatus, outcome: .completed)
+                self.completeExchange(exchange, keepAlive: exchange.keepAlive, context: context)
                 return
             case .failure(let failure):
                 body.flush(context: context, handler: self)
@@ -317,8 +318,8 @@ final class ProxyHandler: ChannelInboundHandler {
                     let keepAlive = exchange.keepAlive && exchange.requestEnded
                     let answer = SidecarError.upstream(failure)
                     self.respond(answer, version: exchange.version, keepAlive: keepAlive, context: context)
-                    self.completeExchange(exchange, keepAlive: keepAlive, context: context)
                     self.finishRecording(status: Int(answer.status.code), outcome: .upstreamFailed(failure.kind))
+                    self.completeExchange(exchange, keepAlive: keepAlive, context: context)
                 }
                 return
             case .requestBodyDrained:
