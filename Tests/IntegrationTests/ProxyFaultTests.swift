@@ -197,6 +197,19 @@ struct ProxyFaultTests {
         }
     }
 
+    @Test("a client that stalls inside a small body gets 408 after server.header_timeout; the backend never sees it")
+    func smallBodyTimeout() async throws {
+        try await withSidecar(server: ["header_timeout": "300ms", "idle_timeout": "30s"]) { backend, sidecar in
+            let started = ContinuousClock.now
+            let reply = try await TestClient.raw(
+                port: sidecar.dataPort, "POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inputs\":")
+            #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
+            #expect(reply.lowercased().contains("modelwatch-error: header-timeout"))
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(backend.requests.isEmpty)
+        }
+    }
+
     @Test("an idle keep-alive connection is closed after server.idle_timeout")
     func idleTimeout() async throws {
         try await withSidecar(server: ["idle_timeout": "300ms"]) { _, sidecar in

@@ -3,12 +3,15 @@ import NIOCore
 /// Milestones of an exchange that the HTTP layer reports down the pipeline, so that the timeout
 /// handler below the codec knows which clock should be running.
 enum ExchangeMilestone: Sendable {
-    case requestHeadReceived
+    /// The request went to the backend: from here its timeout governs. A small body is collected
+    /// before that, so it stays on the head clock: a client that stalls in it gets a 408 too.
+    case requestForwarded
     case responseCompleted
 }
 
 /// Closes connections that idle too long between requests, and answers 408 to clients that start
-/// a request but do not finish its head in time (slowloris).
+/// a request but do not finish its head (or a small body, which is collected before forwarding)
+/// in time (slowloris).
 ///
 /// It sits in front of the HTTP codec and sees raw bytes: the first byte of a request starts the
 /// head clock; the proxy handler's `ExchangeMilestone`s stop it and restart the idle clock.
@@ -70,7 +73,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
             return
         }
         switch milestone {
-        case .requestHeadReceived:
+        case .requestForwarded:
             self.phase = .exchanging
         case .responseCompleted:
             self.phase = .awaitingRequest

@@ -166,7 +166,6 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard case .idle = self.state else { return }
-        context.triggerUserOutboundEvent(ExchangeMilestone.requestHeadReceived, promise: nil)
         guard head.uri.hasPrefix("/") else {
             self.fail(
                 with: .malformedRequest("only origin-form request targets are proxied, got \"\(head.uri)\""), version: head.version,
@@ -194,6 +193,7 @@ final class ProxyHandler: ChannelInboundHandler {
     private func startTransfer(
         _ request: UpstreamRequest, version: HTTPVersion, keepAlive: Bool, requestEnded: Bool, context: ChannelHandlerContext
     ) {
+        context.triggerUserOutboundEvent(ExchangeMilestone.requestForwarded, promise: nil)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let transfer = self.client.startTransfer(request) { transfer, events in
