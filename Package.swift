@@ -116,6 +116,11 @@ let package = Package(
             path: "bench/DriftBenchmark",
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "ModelWatchProxyTests",
             dependencies: [
@@ -138,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelWatchDriftTests",
-            dependencies: ["ModelWatchDrift", "ModelWatchProtocols"],
+            dependencies: ["ModelWatchDrift", "ModelWatchProtocols", "TestSupport"],
             exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),
@@ -165,6 +170,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "modelwatch",
+                "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

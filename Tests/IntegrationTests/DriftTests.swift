@@ -42,7 +42,7 @@ struct DriftTests {
             ([Self.features.joined(separator: ",")] + Self.rows(count: 20_000, seed: 1).map { $0.map { "\($0)" }.joined(separator: ",") })
         try csv.joined(separator: "\n").write(toFile: reference, atomically: true, encoding: .utf8)
         let baseline = directory.appendingPathComponent("iris-baseline.json").path
-        let built = try ModelWatchProcess.run(["baseline", "build", "--model", "iris", "--input", reference, "--out", baseline])
+        let built = try await ModelWatchProcess.run(["baseline", "build", "--model", "iris", "--input", reference, "--out", baseline])
         #expect(built.status == 0, "\(built.output)")
         #expect(built.output.contains("4 features"))
 
@@ -123,7 +123,7 @@ struct DriftTests {
     static func driftTable(_ database: String, at: Int, expecting name: String) async throws -> String {
         var output = ""
         for _ in 0..<20 {
-            let result = try ModelWatchProcess.run(["drift", "--db", database, "--model", "iris", "--window", "1m", "--at", "\(at)"])
+            let result = try await ModelWatchProcess.run(["drift", "--db", database, "--model", "iris", "--window", "1m", "--at", "\(at)"])
             output = result.output
             if result.status == 0, Self.verdict(of: name, in: output) != "insufficient_data" { return output }
             try await Task.sleep(for: .milliseconds(500))

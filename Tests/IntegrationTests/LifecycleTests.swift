@@ -109,31 +109,34 @@ struct LifecycleTests {
     @Test("a configured readiness path that fails keeps /readyz at 503")
     func readinessPath() async throws {
         try await withSidecar(upstreamSettings: ["readiness_path": "/status/503"]) { _, sidecar in
-            try await Task.sleep(for: .milliseconds(500))
-            let response = try await sidecar.waitForReadiness(false)
+            let response = try await sidecar.waitForReadiness(false, saying: "answered 503")
             #expect(response.status == 503)
             #expect(response.text.contains("answered 503"))
+            // It stays so: the answer that /v2/health/ready would give (200) never counts.
+            try await Task.sleep(for: .milliseconds(500))
+            let later = try await TestClient.send(port: sidecar.adminPort, path: "/readyz")
+            #expect(later.status == 503)
         }
     }
 
     @Test("a bad configuration file stops start-up with the file, line and key")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
         try "upstream:\n  url: http://127.0.0.1:1\n  timeout: eventually\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, output) = try ModelWatchProcess.run(["serve", "--config", path])
+        let (status, output) = try await ModelWatchProcess.run(["serve", "--config", path])
         #expect(status != 0)
         #expect(output.contains("\(path):3: upstream.timeout"))
 
-        let (checkStatus, checkOutput) = try ModelWatchProcess.run(["check", "--config", path])
+        let (checkStatus, checkOutput) = try await ModelWatchProcess.run(["check", "--config", path])
         #expect(checkStatus != 0)
         #expect(checkOutput.contains("upstream.timeout"))
     }
 
     @Test("modelwatch check accepts a good configuration")
-    func checkGoodConfiguration() throws {
+    func checkGoodConfiguration() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("good-\(UUID().uuidString).yaml").path
         try "upstream:\n  url: http://127.0.0.1:8501\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, output) = try ModelWatchProcess.run(["check", "--config", path])
+        let (status, output) = try await ModelWatchProcess.run(["check", "--config", path])
         #expect(status == 0)
         #expect(output.contains("configuration ok"))
     }
@@ -141,7 +144,7 @@ struct LifecycleTests {
     @Test("a data port that is already taken stops start-up with a clear error")
     func portInUse() async throws {
         try await withSidecar { backend, sidecar in
-            let (status, output) = try ModelWatchProcess.run([
+            let (status, output) = try await ModelWatchProcess.run([
                 "serve", "--upstream", "http://127.0.0.1:\(backend.port)", "--listen", "127.0.0.1:\(sidecar.dataPort)",
                 "--admin-listen", "127.0.0.1:0",
             ])

@@ -22,7 +22,7 @@ struct PrometheusTests {
                 port: sidecar.dataPort, method: .POST, path: "/v2/models/b/infer", headers: json, body: ByteBuffer(string: "{"))
             _ = try await TestClient.send(port: sidecar.dataPort, path: "/hang")
             let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 4 }
-            let (status, output) = try Tool.run(promtool, ["check", "metrics"], input: scrape.text)
+            let (status, output) = try await Tool.run(promtool, ["check", "metrics"], input: scrape.text)
             #expect(status == 0, "\(output)")
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(output)")
             // The lint ran over every family the traffic touched.

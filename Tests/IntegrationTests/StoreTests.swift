@@ -20,7 +20,7 @@ struct StoreTests {
             #expect(series.labels["model"] == "unknown" && series.labels["protocol"] == "generic", "\(series.labels)")
 
             // The same numbers straight from the file.
-            let (status, output) = try Tool.run(
+            let (status, output) = try await Tool.run(
                 sqlite3,
                 [
                     sidecar.storagePath,
@@ -36,11 +36,11 @@ struct StoreTests {
             #expect(scrape.value("modelwatch_store_rows_written_total") > 0)
             #expect(scrape.value("modelwatch_store_database_bytes") > 0)
             #expect(scrape.value("modelwatch_store_errors_total") == 0)
-            let buckets = try Self.query(sidecar.storagePath, #"modelwatch_request_duration_seconds_bucket{code!="x"}"#)
+            let buckets = try await Self.query(sidecar.storagePath, #"modelwatch_request_duration_seconds_bucket{code!="x"}"#)
             #expect(Set(buckets.compactMap { $0.labels["le"] }).count == 17, "16 bounds and +Inf")
 
             await sidecar.stop()
-            let before = try Self.query(sidecar.storagePath, selector).first?.points ?? []
+            let before = try await Self.query(sidecar.storagePath, selector).first?.points ?? []
             let again = try await ModelWatchProcess.start(configurationPath: sidecar.configurationPath, storagePath: sidecar.storagePath)
             #expect(try await TestClient.send(port: again.dataPort, path: "/bytes/10").status == 200)
             // The new process counts from zero, as Prometheus would see a restart; the old samples stay.
@@ -74,15 +74,15 @@ struct StoreTests {
                 }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
                 // What a reader sees now is committed: all of it must survive the kill.
-                let committed = try Self.query(sidecar.storagePath, "modelwatch_build_info", start: "0").first?.points ?? []
+                let committed = try await Self.query(sidecar.storagePath, "modelwatch_build_info", start: "0").first?.points ?? []
                 let killedAt = Date().timeIntervalSince1970
                 sidecar.signal(SIGKILL)
                 _ = await sidecar.waitForExit()
                 load.cancel()
 
-                let (status, integrity) = try Tool.run(sqlite3, [sidecar.storagePath, "PRAGMA integrity_check"], input: "")
+                let (status, integrity) = try await Tool.run(sqlite3, [sidecar.storagePath, "PRAGMA integrity_check"], input: "")
                 #expect(status == 0 && integrity.trimmingCharacters(in: .whitespacesAndNewlines) == "ok", "round \(round): \(integrity)")
-                let survived = try Self.query(sidecar.storagePath, "modelwatch_build_info", start: "0").first?.points ?? []
+                let survived = try await Self.query(sidecar.storagePath, "modelwatch_build_info", start: "0").first?.points ?? []
                 #expect(Set(committed.map(\.timestamp)).isSubset(of: survived.map(\.timestamp)), "round \(round) lost committed samples")
                 #expect(Set(kept.map(\.timestamp)).isSubset(of: survived.map(\.timestamp)), "round \(round) lost earlier rounds")
                 #expect(survived.count > kept.count, "round \(round) recorded nothing new")
@@ -102,21 +102,29 @@ struct StoreTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // A 4 MiB file system of its own where the machine lets the test mount one; otherwise a
         // file-size limit on the sidecar (prlimit), which fails writes the same way (EFBIG).
-        let mounted = (try? Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", folder.path], input: ""))?.status == 0
-        defer {
-            if mounted { _ = try? Tool.run("/bin/umount", [folder.path], input: "") }
-            try? FileManager.default.removeItem(at: folder)
+        let mounted = (try? await Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", folder.path], input: ""))?.status == 0
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try await Self.fillAndFree(folder, mounted: mounted)
+        } catch {
+            if mounted { _ = try? await Tool.run("/bin/umount", [folder.path], input: "") }
+            throw error
         }
+        if mounted { _ = try? await Tool.run("/bin/umount", [folder.path], input: "") }
+    }
+
+    /// Fills the disk under a recording sidecar (or limits its file size), then frees it again.
+    private static func fillAndFree(_ folder: URL, mounted: Bool) async throws {
         let database = folder.appendingPathComponent("modelwatch.db").path
         let filler = folder.appendingPathComponent("filler").path
         try await withSidecar(sections: "storage:\n  scrape_interval: 100ms\n  path: \(database)\n") { _, sidecar in
             _ = try await sidecar.scrape { $0.value("modelwatch_store_rows_written_total") > 0 }
 
             if mounted {
-                _ = try Tool.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"], input: "")
+                _ = try await Tool.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"], input: "")
             } else {
                 let prlimit = try #require(Tool.find("prlimit"), "neither mount nor prlimit is available")
-                let (status, output) = try Tool.run(prlimit, ["--pid", "\(sidecar.processIdentifier)", "--fsize=1"], input: "")
+                let (status, output) = try await Tool.run(prlimit, ["--pid", "\(sidecar.processIdentifier)", "--fsize=1"], input: "")
                 try #require(status == 0, "\(output)")
             }
             let paused = try await sidecar.scrape(
@@ -130,7 +138,7 @@ struct StoreTests {
             if mounted {
                 try FileManager.default.removeItem(atPath: filler)
             } else {
-                _ = try Tool.run("/usr/bin/prlimit", ["--pid", "\(sidecar.processIdentifier)", "--fsize=unlimited"], input: "")
+                _ = try await Tool.run("/usr/bin/prlimit", ["--pid", "\(sidecar.processIdentifier)", "--fsize=unlimited"], input: "")
             }
             let errors = paused.value("modelwatch_store_errors_total", ["op": "append"])
             let resumed = try await sidecar.scrape(until: { _ in sidecar.log.contains("recording resumed") }, timeout: .seconds(20))
@@ -142,7 +150,7 @@ struct StoreTests {
             #expect(later.value("modelwatch_store_errors_total", ["op": "append"]) <= errors + 3)
             _ = resumed
         }
-        let (status, integrity) = try Tool.run("/usr/bin/sqlite3", [database, "PRAGMA integrity_check"], input: "")
+        let (status, integrity) = try await Tool.run("/usr/bin/sqlite3", [database, "PRAGMA integrity_check"], input: "")
         #expect(status == 0 && integrity.contains("ok"))
     }
 
@@ -171,8 +179,8 @@ struct StoreTests {
     }
 
     /// `modelwatch query --format json` on the file.
-    static func query(_ database: String, _ selector: String, start: String = "now-10m") throws -> [Series] {
-        let (status, output) = try ModelWatchProcess.run(["query", "--db", database, selector, "--start", start, "--format", "json"])
+    static func query(_ database: String, _ selector: String, start: String = "now-10m") async throws -> [Series] {
+        let (status, output) = try await ModelWatchProcess.run(["query", "--db", database, selector, "--start", start, "--format", "json"])
         guard status == 0 else { throw TestFailure("modelwatch query failed: \(output)") }
         guard let root = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
             let data = root["data"] as? [String: Any], let result = data["result"] as? [[String: Any]]
@@ -192,7 +200,7 @@ struct StoreTests {
     static func waitForQuery(_ database: String, _ selector: String, _ condition: ([Point]) -> Bool) async throws -> [Series] {
         let deadline = ContinuousClock.now + .seconds(15)
         while true {
-            let answer = try Self.query(database, selector)
+            let answer = try await Self.query(database, selector)
             if condition(answer.first?.points ?? []) || ContinuousClock.now >= deadline { return answer }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -27,10 +27,10 @@ struct OracleAccuracyTests {
     }()
 
     @Test("histogram statistics agree with the exact ones", arguments: Self.cases)
-    func histogramMode(_ testCase: Case) throws {
+    func histogramMode(_ testCase: Case) async throws {
         let reference = try BaselineBuilder(sampleSize: 20_000).reference(name: "x", values: testCase.reference.map { .number($0) })
         let numeric = try #require(reference.numeric)
-        let oracle = try DriftOracle.run(["reference": testCase.reference, "current": testCase.current, "edges": numeric.edges])
+        let oracle = try await DriftOracle.run(["reference": testCase.reference, "current": testCase.current, "edges": numeric.edges])
         let ours = HistogramStatistics.evaluate(reference, windowHistogram(reference, testCase.current))
 
         // The same statistic on the same bins: equal up to the last bits of the sums.
@@ -55,8 +55,8 @@ struct OracleAccuracyTests {
     }
 
     @Test("Evidently-compatible statistics agree with Evidently's own", arguments: Self.cases)
-    func evidentlyMode(_ testCase: Case) throws {
-        let oracle = try DriftOracle.run(["reference": testCase.reference, "current": testCase.current, "edges": [0.0]])
+    func evidentlyMode(_ testCase: Case) async throws {
+        let oracle = try await DriftOracle.run(["reference": testCase.reference, "current": testCase.current, "edges": [0.0]])
         let ours = EvidentlyStatistics.numeric(reference: testCase.reference, current: testCase.current)
         for (statistic, key) in [
             (DriftStatistic.psi, "psi"), (.jensenShannon, "jensenshannon"), (.wasserstein, "wasserstein"), (.hellinger, "hellinger"),
@@ -72,7 +72,7 @@ struct OracleAccuracyTests {
     }
 
     @Test("categorical chi-square, PSI, Jensen-Shannon and Hellinger")
-    func categorical() throws {
+    func categorical() async throws {
         var samples = SeededSamples(seed: 3)
         let referenceShares = [("a", 0.3), ("b", 0.25), ("c", 0.2), ("d", 0.1), ("e", 0.08), ("f", 0.07)]
         let currentShares = [("a", 0.25), ("b", 0.25), ("c", 0.2), ("d", 0.12), ("e", 0.1), ("f", 0.08)]
@@ -80,7 +80,7 @@ struct OracleAccuracyTests {
         let current = samples.categories(currentShares, count: 2000)
         let built = try BaselineBuilder(topK: 4).reference(name: "colour", values: reference.map { .text($0) })
         let categories = try #require(built.categorical).values
-        let oracle = try DriftOracle.run([
+        let oracle = try await DriftOracle.run([
             "reference": [0.0], "current": [0.0], "edges": [0.0],
             "categorical": ["reference": reference, "current": current, "categories": categories],
         ])

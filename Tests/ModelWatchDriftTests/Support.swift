@@ -1,5 +1,6 @@
 import Foundation
 import ModelWatchDrift
+import TestSupport
 
 /// Seeded normal and exponential samples (SplitMix64 + Box–Muller): the same numbers every run.
 struct SeededSamples {
@@ -55,29 +56,35 @@ enum DriftOracle {
         let description: String
     }
 
-    /// Runs the oracle on one input document.
-    static func run(_ input: [String: Any]) throws -> [String: Any] {
+    /// Runs the oracle on one input document, on a thread of its own: the oracle's imports take seconds.
+    static func run(_ input: [String: Any]) async throws -> [String: Any] {
         guard FileManager.default.isExecutableFile(atPath: self.python.path) else {
             throw Failed(description: "\(self.python.path) is missing: run `bash .ci/setup.sh` first")
         }
-        let process = Process()
-        process.executableURL = self.python
-        process.arguments = [self.repositoryRoot.appendingPathComponent("Tests/ModelWatchDriftTests/Oracle/drift_oracle.py").path]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let data = try JSONSerialization.data(withJSONObject: input)
-        stdin.fileHandleForWriting.write(data)
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let answer = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
-            throw Failed(description: "oracle failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self))")
+        let document = try JSONSerialization.data(withJSONObject: input)
+        let (python, script) = (
+            self.python, self.repositoryRoot.appendingPathComponent("Tests/ModelWatchDriftTests/Oracle/drift_oracle.py").path
+        )
+        let (status, output, errors) = try await onOwnThread {
+            let process = Process()
+            process.executableURL = python
+            process.arguments = [script]
+            let stdin = Pipe()
+            let stdout = Pipe()
+            let stderr = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            stdin.fileHandleForWriting.write(document)
+            try stdin.fileHandleForWriting.close()
+            let output = stdout.fileHandleForReading.readDataToEndOfFile()
+            let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, output, errors)
+        }
+        guard status == 0, let answer = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+            throw Failed(description: "oracle failed (\(status)): \(String(decoding: errors, as: UTF8.self))")
         }
         return answer
     }

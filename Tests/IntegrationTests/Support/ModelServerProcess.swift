@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A real Python model server from PyPI, on loopback, serving a scikit-learn iris classifier:
 /// MLServer (Open Inference Protocol v2, model `iris` version `v1`, from `.venv`) or the KServe
@@ -78,12 +79,16 @@ final class ModelServerProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (httpPort, grpcPort, metricsPort) = (try await freePort(), try await freePort(), try await freePort())
         let fixture = self.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/mlserver_iris.py").path
-        let prepare = Process()
-        prepare.executableURL = bin.appendingPathComponent("python")
-        prepare.arguments = [fixture, directory.path, "\(httpPort)", "\(grpcPort)", "\(metricsPort)"]
-        try prepare.run()
-        prepare.waitUntilExit()
-        guard prepare.terminationStatus == 0 else { throw TestFailure("could not prepare the MLServer model repository") }
+        // Training the model takes seconds: on a thread of its own, not one of Swift concurrency's.
+        let status = try await onOwnThread {
+            let prepare = Process()
+            prepare.executableURL = bin.appendingPathComponent("python")
+            prepare.arguments = [fixture, directory.path, "\(httpPort)", "\(grpcPort)", "\(metricsPort)"]
+            try prepare.run()
+            prepare.waitUntilExit()
+            return prepare.terminationStatus
+        }
+        guard status == 0 else { throw TestFailure("could not prepare the MLServer model repository") }
 
         return try await Self.launch(
             bin.appendingPathComponent("mlserver"), ["start", directory.path], in: directory, port: httpPort, readyPath: "/v2/health/ready")

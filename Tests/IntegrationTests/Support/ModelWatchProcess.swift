@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import TestSupport
 
 /// The real `modelwatch` binary, started with a configuration file written for one test.
 final class ModelWatchProcess: @unchecked Sendable {
@@ -93,11 +94,14 @@ final class ModelWatchProcess: @unchecked Sendable {
 
     /// Runs `modelwatch` with arguments to completion.
     /// - Returns: its exit status and everything it printed.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-run-\(UUID().uuidString).log").path
-        let process = try Self.launch(arguments, logPath: logPath)
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+        let status = try await onOwnThread {
+            let process = try Self.launch(arguments, logPath: logPath)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        return (status, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
     }
 
     private static func launch(_ arguments: [String], logPath: String) throws -> Process {
@@ -186,11 +190,13 @@ final class ModelWatchProcess: @unchecked Sendable {
     }
 
     /// Waits until `/readyz` reports the expected verdict.
-    func waitForReadiness(_ ready: Bool, timeout: Duration = .seconds(10)) async throws -> TestResponse {
+    /// - Parameter detail: also wait until the answer says this, for a test that checks why: a
+    ///   readiness probe that times out on a loaded machine says "not ready" for another reason.
+    func waitForReadiness(_ ready: Bool, saying detail: String = "", timeout: Duration = .seconds(10)) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         while true {
             let response = try await TestClient.send(port: self.adminPort, path: "/readyz")
-            if (response.status == 200) == ready || ContinuousClock.now >= deadline {
+            if (response.status == 200) == ready && (detail.isEmpty || response.text.contains(detail)) || ContinuousClock.now >= deadline {
                 return response
             }
             try await Task.sleep(for: .milliseconds(50))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A real Prometheus server (Debian's `prometheus` package) scraping the sidecar's admin port
 /// every 500 ms, with its storage in a temporary folder, queried over its HTTP API.
@@ -112,21 +113,24 @@ enum Tool {
 
     /// Runs a tool with `input` on its standard input.
     /// - Returns: its exit status and what it printed on both outputs.
-    static func run(_ path: String, _ arguments: [String], input: String) throws -> (status: Int32, output: String) {
+    static func run(_ path: String, _ arguments: [String], input: String) async throws -> (status: Int32, output: String) {
         let directory = FileManager.default.temporaryDirectory
         let inputPath = directory.appendingPathComponent("tool-in-\(UUID().uuidString)").path
         let outputPath = directory.appendingPathComponent("tool-out-\(UUID().uuidString)").path
         try input.write(toFile: inputPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+        let status = try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        return (status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 }
