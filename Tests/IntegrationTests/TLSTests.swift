@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import Testing
 
 /// An `https` backend: certificates are verified, and `upstream.ca_file` names the CA to trust.
@@ -14,7 +15,13 @@ struct TLSTests {
         let caFile: String
         private let process: Process
 
-        init() throws {
+        /// Makes the certificates and starts the server on a thread of its own: key generation and
+        /// Python's start take a while, and the other suites' async work must not wait behind them.
+        static func start() async throws -> HTTPSBackend {
+            try await onOwnThread { try HTTPSBackend() }
+        }
+
+        private init() throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let path = { (name: String) in directory.appendingPathComponent(name).path }
@@ -81,7 +88,7 @@ struct TLSTests {
 
     @Test("with upstream.ca_file naming the backend's CA, requests go through https intact")
     func trustedCA() async throws {
-        let backend = try HTTPSBackend()
+        let backend = try await HTTPSBackend.start()
         defer { backend.stop() }
         try await withSidecar(upstream: "https://127.0.0.1:\(backend.port)", upstreamSettings: ["ca_file": backend.caFile]) { sidecar in
             let body = TestBackend.pattern(100_000)
@@ -93,7 +100,7 @@ struct TLSTests {
 
     @Test("a certificate from an untrusted CA is refused: 502 upstream-tls")
     func untrustedCertificate() async throws {
-        let backend = try HTTPSBackend()
+        let backend = try await HTTPSBackend.start()
         defer { backend.stop() }
         try await withSidecar(upstream: "https://127.0.0.1:\(backend.port)") { sidecar in
             let response = try await TestClient.send(
