@@ -34,6 +34,20 @@ struct LifecycleTests {
         }
     }
 
+    @Test("SIGTERM does not wait for a readiness probe that the backend never answers")
+    func hungProbeDoesNotHoldShutdown() async throws {
+        try await withSidecar(
+            server: ["grace_period": "20s"], upstreamSettings: ["readiness_path": "/hang", "readiness_timeout": "60s"]
+        ) { backend, sidecar in
+            try await backend.waitForRequests(1)
+            #expect(backend.requests.first?.head.uri == "/hang", "the probe is waiting on the backend")
+            let signalled = ContinuousClock.now
+            sidecar.signal(SIGTERM)
+            #expect(await sidecar.waitForExit(timeout: .seconds(15)) == 0)
+            #expect(ContinuousClock.now - signalled < .seconds(5), "the probe is cancelled, not waited out")
+        }
+    }
+
     private func drain(backend: TestBackend, sidecar: ModelWatchProcess) async throws {
         async let first = TestClient.send(port: sidecar.dataPort, path: "/gated")
         async let second = TestClient.send(port: sidecar.dataPort, method: .POST, path: "/gated", body: ByteBuffer(string: "x"))

@@ -60,8 +60,11 @@ public final class ReadinessProbe: Service, Sendable {
         case .automatic: path = Self.openInferenceHealthPath
         case .path(let configured): path = configured
         }
+        let answer = await self.client.status(of: "GET", target: path, timeout: self.timeout)
+        // A probe cut short by shutdown says nothing about the backend.
+        if Task.isCancelled { return self.status }
         let status: Status
-        switch await self.client.status(of: "GET", target: path, timeout: self.timeout) {
+        switch answer {
         case .success(let code) where (200..<300).contains(code):
             status = Status(isReady: true, detail: "GET \(path) answered \(code)")
         case .success(404) where self.target == .automatic:

@@ -80,35 +80,35 @@ public final class UpstreamClient: Service, Sendable {
     }
 
     /// Sends a bodiless request and returns the response status, discarding the body.
+    ///
+    /// Cancelling the calling task cancels the transfer and returns at once, so that a probe of a
+    /// backend that hangs does not hold shutdown for its whole timeout.
     public func status(of method: String, target: String, timeout: Duration) async -> Result<Int, UpstreamFailure> {
         let request = UpstreamRequest(method: method, target: target, headers: [], body: .none)
-        let outcome = NIOLockedValueBox<(status: Int?, continuation: CheckedContinuation<Result<Int, UpstreamFailure>, Never>?)>((nil, nil))
-        return await withCheckedContinuation { continuation in
-            outcome.withLockedValue { $0.continuation = continuation }
-            _ = self.startTransfer(request, timeout: timeout) { transfer, events in
-                for event in events {
-                    let result: Result<Int, UpstreamFailure>
-                    switch event {
-                    case .head(let head):
-                        outcome.withLockedValue { $0.status = head.status }
-                        continue
-                    case .body(let bytes):
-                        transfer.acknowledge(bytes: bytes.readableBytes)
-                        continue
-                    case .requestBodyDrained:
-                        continue
-                    case .end:
-                        result = .success(outcome.withLockedValue { $0.status } ?? 0)
-                    case .failure(let failure):
-                        result = .failure(failure)
+        let exchange = StatusExchange()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard exchange.wait(continuation) else { return }
+                let transfer = self.startTransfer(request, timeout: timeout) { transfer, events in
+                    for event in events {
+                        switch event {
+                        case .head(let head):
+                            exchange.received(head.status)
+                        case .body(let bytes):
+                            transfer.acknowledge(bytes: bytes.readableBytes)
+                        case .requestBodyDrained:
+                            break
+                        case .end:
+                            exchange.finish(nil)
+                        case .failure(let failure):
+                            exchange.finish(failure)
+                        }
                     }
-                    let waiter = outcome.withLockedValue { state in
-                        defer { state.continuation = nil }
-                        return state.continuation
-                    }
-                    waiter?.resume(returning: result)
                 }
+                exchange.started(transfer)
             }
+        } onCancel: {
+            exchange.cancel()
         }
     }
 
@@ -182,5 +182,62 @@ final class UpstreamCommandQueue: @unchecked Sendable {
             defer { state.commands.removeAll(keepingCapacity: true) }
             return state
         }
+    }
+}
+
+/// One `status(of:)` exchange: whichever comes first of its end and its task's cancellation
+/// resumes the caller, exactly once.
+private final class StatusExchange: Sendable {
+    private struct State {
+        var status: Int?
+        var continuation: CheckedContinuation<Result<Int, UpstreamFailure>, Never>?
+        var transfer: UpstreamTransfer?
+        var cancelled = false
+    }
+
+    private static let cancelledFailure = UpstreamFailure(kind: .reset, detail: "the request was cancelled")
+    private let state = NIOLockedValueBox(State())
+
+    /// - Returns: false when the task was cancelled before it began; the caller is resumed already.
+    func wait(_ continuation: CheckedContinuation<Result<Int, UpstreamFailure>, Never>) -> Bool {
+        let cancelled = self.state.withLockedValue { state in
+            if !state.cancelled { state.continuation = continuation }
+            return state.cancelled
+        }
+        if cancelled { continuation.resume(returning: .failure(Self.cancelledFailure)) }
+        return !cancelled
+    }
+
+    /// - Note: a cancellation that came while the transfer was being started cancels it here.
+    func started(_ transfer: UpstreamTransfer) {
+        let cancelled = self.state.withLockedValue { state in
+            state.transfer = transfer
+            return state.cancelled
+        }
+        if cancelled { transfer.cancel() }
+    }
+
+    func received(_ status: Int) {
+        self.state.withLockedValue { $0.status = status }
+    }
+
+    func finish(_ failure: UpstreamFailure?) {
+        let (waiter, status) = self.state.withLockedValue { state in
+            defer { state.continuation = nil }
+            return (state.continuation, state.status)
+        }
+        waiter?.resume(returning: failure.map { .failure($0) } ?? .success(status ?? 0))
+    }
+
+    func cancel() {
+        let (waiter, transfer) = self.state.withLockedValue { state in
+            defer {
+                state.cancelled = true
+                state.continuation = nil
+            }
+            return (state.continuation, state.transfer)
+        }
+        transfer?.cancel()
+        waiter?.resume(returning: .failure(Self.cancelledFailure))
     }
 }
