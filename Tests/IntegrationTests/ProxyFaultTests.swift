@@ -16,6 +16,20 @@ struct ProxyFaultTests {
         #expect(response.text.hasPrefix("{\"error\":\""))
     }
 
+    @Test("a backend whose name does not resolve gives 502 upstream-connect, and /readyz says not ready")
+    func unresolvableHost() async throws {
+        // `.invalid` never resolves (RFC 6761), with or without a network.
+        try await withSidecar(upstream: "http://modelwatch-backend.invalid:8080") { sidecar in
+            let response = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: "/v2/models/m/infer", body: ByteBuffer(string: "{}"))
+            self.expectSidecarError(response, status: 502, cause: "upstream-connect")
+            #expect(response.text.contains("resolve"), "the body names the cause: \(response.text)")
+            let readiness = try await sidecar.waitForReadiness(false, saying: "resolve")
+            #expect(readiness.status == 503)
+            #expect(sidecar.isRunning)
+        }
+    }
+
     @Test("a backend that refuses connections gives 502 upstream-connect, and /readyz says not ready")
     func connectionRefused() async throws {
         let port = try await freePort()
