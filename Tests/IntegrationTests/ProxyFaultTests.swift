@@ -16,6 +16,26 @@ struct ProxyFaultTests {
         #expect(response.text.hasPrefix("{\"error\":\""))
     }
 
+    @Test("after an early answer, a client that stalls in the rest of its body is closed without a second answer")
+    func stallAfterEarlyAnswer() async throws {
+        try await withSidecar(server: ["header_timeout": "1s", "idle_timeout": "60s"]) { backend, sidecar in
+            let started = ContinuousClock.now
+            let received = try await TestClient.rawInPieces(
+                port: sidecar.dataPort,
+                [
+                    "POST /early HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\na\r\n0123456789\r\n",
+                    // Arrives after the answer; then the client stalls.
+                    "a\r\n0123456789\r\n",
+                ],
+                pause: .milliseconds(500)
+            )
+            #expect(received.hasPrefix("HTTP/1.1 413"), "\(received)")
+            #expect(received.hasSuffix("rejected before the body"), "one answer, then the connection closes: \(received)")
+            #expect(received.components(separatedBy: "HTTP/1.1 ").count == 2, "no 408 after the answer: \(received)")
+            #expect(ContinuousClock.now - started < .seconds(10), "closed after header_timeout, not idle_timeout")
+        }
+    }
+
     @Test("a backend whose name does not resolve gives 502 upstream-connect, and /readyz says not ready")
     func unresolvableHost() async throws {
         // `.invalid` never resolves (RFC 6761), with or without a network.

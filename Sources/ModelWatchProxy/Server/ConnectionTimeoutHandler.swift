@@ -6,7 +6,11 @@ enum ExchangeMilestone: Sendable {
     /// The request went to the backend: from here its timeout governs. A small body is collected
     /// before that, so it stays on the head clock: a client that stalls in it gets a 408 too.
     case requestForwarded
+    /// The response is complete and the connection can take the next request.
     case responseCompleted
+    /// The response is complete but the client is still sending a body, which is read and
+    /// dropped; `responseCompleted` follows when it ends.
+    case responseCompletedBeforeRequest
 }
 
 /// Closes connections that idle too long between requests, and answers 408 to clients that start
@@ -15,7 +19,9 @@ enum ExchangeMilestone: Sendable {
 ///
 /// It sits in front of the HTTP codec and sees raw bytes: the first byte of a request starts the
 /// head clock; the proxy handler's `ExchangeMilestone`s stop it and restart the idle clock.
-/// While an exchange is under way neither clock runs: the upstream timeout governs.
+/// While an exchange is under way neither clock runs: the upstream timeout governs. After an early
+/// response, the rest of the client's body must keep coming: a gap of `headerTimeout` closes the
+/// connection without another answer, since the client has its response already.
 final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -26,6 +32,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         case awaitingRequest
         case readingHead
         case exchanging
+        case discardingBody
     }
 
     private let headerTimeout: TimeAmount
@@ -60,9 +67,14 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.phase == .awaitingRequest {
+        switch self.phase {
+        case .awaitingRequest:
             self.phase = .readingHead
             self.arm(.head, context: context)
+        case .discardingBody:
+            self.arm(.head, context: context)
+        case .readingHead, .exchanging:
+            break
         }
         context.fireChannelRead(data)
     }
@@ -78,6 +90,9 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         case .responseCompleted:
             self.phase = .awaitingRequest
             self.arm(.idle, context: context)
+        case .responseCompletedBeforeRequest:
+            self.phase = .discardingBody
+            self.arm(.head, context: context)
         }
         promise?.succeed()
     }
@@ -109,10 +124,10 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         switch self.phase {
         case .exchanging:
             return  // the upstream timeout governs; the next milestone re-arms
-        case .awaitingRequest, .readingHead:
+        case .awaitingRequest, .readingHead, .discardingBody:
             if NIODeadline.now() < self.deadline {
                 self.schedule(context: context)
-            } else if self.phase == .awaitingRequest {
+            } else if self.phase != .readingHead {
                 context.close(promise: nil)
             } else {
                 let response = SidecarError.headerTimeout.serialized()

@@ -253,7 +253,9 @@ final class ProxyHandler: ChannelInboundHandler {
             if self.quiescing {
                 self.state = .closing
                 context.close(promise: nil)
+                return
             }
+            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
         case .idle, .closing:
             break
         }
@@ -377,12 +379,15 @@ final class ProxyHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        self.state = exchange.requestEnded ? .idle : .discardingRequestBody
-        if !exchange.requestEnded {
+        if exchange.requestEnded {
+            self.state = .idle
+            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
+        } else {
+            self.state = .discardingRequestBody
             exchange.transfer.cancel()
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompletedBeforeRequest, promise: nil)
         }
-        context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
         self.replayPipelined(context: context)
     }
 

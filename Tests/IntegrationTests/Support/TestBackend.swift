@@ -9,7 +9,7 @@ import NIOPosix
 ///
 /// Routes: `/bytes/N` (N patterned bytes, Content-Length), `/chunked-bytes/N` (the same, chunked),
 /// `/stall-upload` (reads the body only after `gate` opens), `/firehose` (64 MiB, counting what the socket took), `/sse` (one event, then the next only after `gate` opens), `/gated` (answers after `gate`
-/// opens), `/hang` (never answers), `/truncate` (promises 100000 bytes, sends 1000, closes),
+/// opens), `/hang` (never answers), `/early` (answers 413 as soon as the head arrives, then reads the body), `/truncate` (promises 100000 bytes, sends 1000, closes),
 /// `/status/N`, `/headers` (repeated and hop-by-hop response headers), `/v2/health/ready`;
 /// anything else echoes the request body.
 final class TestBackend: Sendable {
@@ -105,19 +105,29 @@ final class TestBackend: Sendable {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
+            var answered = false
             for try await part in inbound {
                 switch part {
                 case .head(let requestHead):
                     head = requestHead
                     body.clear()
+                    answered = false
                     if requestHead.uri == "/stall-upload" {
                         // Read nothing of the body until the test opens the gate.
                         await self.gate.wait()
+                    } else if requestHead.uri == "/early" {
+                        // A complete answer before the body, as a server rejecting an upload does.
+                        let text = ByteBuffer(string: "rejected before the body")
+                        let headers: HTTPHeaders = ["content-length": "\(text.readableBytes)"]
+                        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: headers)))
+                        try await outbound.write(.body(.byteBuffer(text)))
+                        try await outbound.write(.end(nil))
+                        answered = true
                     }
                 case .body(var chunk):
                     body.writeBuffer(&chunk)
                 case .end:
-                    guard let requestHead = head else { continue }
+                    guard let requestHead = head, !answered else { continue }
                     if requestHead.uri != "/v2/health/ready" {
                         // Readiness probes are the sidecar's own traffic, not a client's.
                         self.received.withLockedValue { $0.append(ReceivedRequest(head: requestHead, body: body)) }
