@@ -115,9 +115,9 @@ public enum BaselineFiles {
 
     private static func write(_ baseline: Baseline, to path: String) throws(Failure) {
         do {
-            try baseline.encoded().write(to: URL(fileURLWithPath: path))
+            try LocalFile.write(Array(baseline.encoded()), to: path)
         } catch {
-            throw Failure(description: "cannot write \(path): \(error.localizedDescription)")
+            throw Failure(description: "cannot write \(error.description)")
         }
     }
 

@@ -4,8 +4,8 @@ import Glibc
 /// denied", "is a directory") instead of Foundation's `NSCocoaErrorDomain` dumps, so every
 /// command and configuration key that names a file can say in one line what is wrong with it.
 public enum LocalFile {
-    /// Why a file could not be read: the path and the system's reason.
-    public struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why a file could not be read or written: the path and the system's reason.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public let path: String
         /// The reason in words, e.g. "no such file or directory".
         public let reason: String
@@ -14,14 +14,14 @@ public enum LocalFile {
     }
 
     /// The file's bytes.
-    /// - Throws: `ReadError` naming the path and the reason.
-    public static func read(_ path: String) throws(ReadError) -> [UInt8] {
+    /// - Throws: `Failure` naming the path and the reason.
+    public static func read(_ path: String) throws(Failure) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.failure(path, errno) }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw Self.failure(path, errno) }
-        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw ReadError(path: path, reason: "is a directory, not a file") }
+        guard (status.st_mode & S_IFMT) != S_IFDIR else { throw Failure(path: path, reason: "is a directory, not a file") }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(max(status.st_size, 0)))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -37,8 +37,34 @@ public enum LocalFile {
     }
 
     /// The file's text, decoded as UTF-8 (invalid sequences become U+FFFD).
-    public static func text(_ path: String) throws(ReadError) -> String {
+    public static func text(_ path: String) throws(Failure) -> String {
         String(decoding: try Self.read(path), as: UTF8.self)
+    }
+
+    /// Writes a whole file, replacing it: a temporary file beside it renamed over it, so a reader
+    /// never sees half a file.
+    /// - Throws: `Failure` naming the path and the reason.
+    public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.failure(path, errno) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(descriptor)
+                unlink(temporary)
+                throw Self.failure(path, code)
+            }
+            written += count
+        }
+        guard close(descriptor) == 0, rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw Self.failure(path, code)
+        }
     }
 
     /// The reason an `errno` value gives, in lower case as it reads inside a sentence.
@@ -48,7 +74,7 @@ public enum LocalFile {
         return text.prefix(1).lowercased() + text.dropFirst()
     }
 
-    private static func failure(_ path: String, _ code: Int32) -> ReadError {
-        ReadError(path: path, reason: Self.reason(code))
+    private static func failure(_ path: String, _ code: Int32) -> Failure {
+        Failure(path: path, reason: Self.reason(code))
     }
 }
