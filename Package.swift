@@ -61,6 +61,12 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchQuery",
+            dependencies: ["ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings,
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
             name: "ModelWatchDrift",
             dependencies: ["ModelWatchProtocols"],
             swiftSettings: sharedSwiftSettings
@@ -139,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "ModelWatchStoreTests",
             dependencies: ["ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchQueryTests",
+            dependencies: ["ModelWatchQuery", "ModelWatchStore"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

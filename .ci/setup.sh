@@ -50,3 +50,6 @@ if ! .venv-oracle/bin/python -c 'import numpy, scipy, evidently' >/dev/null 2>&1
     echo "setup: installing numpy, scipy and Evidently into .venv-oracle"
     .venv-oracle/bin/pip install -q --disable-pip-version-check -r Tests/ModelWatchDriftTests/Oracle/requirements.txt
 fi
+
+# Prometheus's own PromQL test files (promql/testdata from Debian's source package) for ModelWatchQueryTests.
+.ci/fetch-promql-tests.sh
