@@ -56,6 +56,25 @@ struct PromQLSuiteRunner {
     static func check(
         _ engine: QueryEngine, _ expression: String, _ time: Int64, _ expected: [PromQLTestScript.Expected], fails: Bool, ordered: Bool
     ) -> String? {
+        let parsed: Expression
+        do {
+            parsed = try Parser.parse(expression)
+        } catch {
+            return fails ? nil : "error: \(error)"
+        }
+        if let failure = Self.check(engine, parsed, time, expected, fails: fails, ordered: ordered) { return failure }
+        for (pinned, pinnedTime) in AtModifierVariants.cases(parsed, time: time) {
+            if let failure = Self.check(engine, pinned, pinnedTime, expected, fails: fails, ordered: ordered) {
+                return "with @ \(time / 1000) at \(pinnedTime)ms: \(failure)"
+            }
+        }
+        return nil
+    }
+
+    private static func check(
+        _ engine: QueryEngine, _ expression: Expression, _ time: Int64, _ expected: [PromQLTestScript.Expected], fails: Bool,
+        ordered: Bool
+    ) -> String? {
         let result: QueryValue
         do {
             result = try engine.instantQuery(expression, at: time)
