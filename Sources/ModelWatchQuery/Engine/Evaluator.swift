@@ -50,7 +50,7 @@ final class Evaluator {
     // MARK: Planning
 
     /// Works out, for every selector, the span of data the query will read.
-    func prepare(_ expression: Expression) throws(QueryError) {
+    func prepare(_ expression: PromQLExpression) throws(QueryError) {
         self.collectSpans(expression, from: self.start, through: self.end)
     }
 
@@ -71,7 +71,7 @@ final class Evaluator {
         }
     }
 
-    private func collectSpans(_ expression: Expression, from: Int64, through: Int64) {
+    private func collectSpans(_ expression: PromQLExpression, from: Int64, through: Int64) {
         switch expression {
         case .number, .string:
             break
@@ -115,7 +115,7 @@ final class Evaluator {
 
     // MARK: Evaluation
 
-    func evaluate(_ expression: Expression, at time: Int64) throws(QueryError) -> QueryValue {
+    func evaluate(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> QueryValue {
         switch expression {
         case .number(let value, _):
             return .scalar(timestamp: time, value: value)
@@ -153,17 +153,17 @@ final class Evaluator {
         }
     }
 
-    func evaluateVector(_ expression: Expression, at time: Int64) throws(QueryError) -> [VectorSample] {
+    func evaluateVector(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> [VectorSample] {
         if case .vector(let samples) = try self.evaluate(expression, at: time) { return samples }
         throw QueryError(.execution, "expected an instant vector")
     }
 
-    func evaluateScalar(_ expression: Expression, at time: Int64) throws(QueryError) -> Double {
+    func evaluateScalar(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> Double {
         if case .scalar(_, let value) = try self.evaluate(expression, at: time) { return value }
         throw QueryError(.execution, "expected a scalar")
     }
 
-    func evaluateString(_ expression: Expression, at time: Int64) throws(QueryError) -> String {
+    func evaluateString(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> String {
         if case .string(_, let value) = try self.evaluate(expression, at: time) { return value }
         throw QueryError(.execution, "expected a string")
     }
@@ -274,7 +274,7 @@ final class Evaluator {
     }
 
     /// A range-vector argument (a range selector or a subquery, maybe in parentheses) at one step.
-    func window(_ expression: Expression, at time: Int64) throws(QueryError) -> Window {
+    func window(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> Window {
         switch expression {
         case .matrixSelector(let selector, let range, _): return try self.rangeVector(selector, range: range, at: time)
         case .subquery(let subquery): return try self.subqueryMatrix(subquery, at: time)

@@ -36,7 +36,7 @@ public struct QueryEngine {
     }
 
     /// Evaluates a parsed expression at one moment.
-    public func instantQuery(_ expression: Expression, at time: Int64) throws(QueryError) -> QueryValue {
+    public func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> QueryValue {
         let evaluator = Evaluator(source: self.source, options: self.options, start: time, end: time, interval: 0)
         try evaluator.prepare(expression)
         try evaluator.checkDeadline()
@@ -62,7 +62,7 @@ public struct QueryEngine {
     }
 
     /// Evaluates a parsed expression at every step from `start` through `end`.
-    public func rangeQuery(_ expression: Expression, start: Int64, end: Int64, step: Int64) throws(QueryError) -> QueryValue {
+    public func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(QueryError) -> QueryValue {
         guard expression.type == .vector || expression.type == .scalar else {
             throw QueryError(
                 .parse, "invalid expression type \"\(expression.type.rawValue)\" for range query, must be Scalar or instant Vector")

@@ -109,7 +109,7 @@ extension Evaluator {
     }
 
     /// The labels `absent` gives: those the selector pins with a single `=`.
-    static func absentLabels(_ expression: Expression) -> Labels {
+    static func absentLabels(_ expression: PromQLExpression) -> Labels {
         let matchers: [LabelMatcher]
         switch expression {
         case .vectorSelector(let selector): matchers = selector.matchers

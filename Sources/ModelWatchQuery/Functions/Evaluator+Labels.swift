@@ -1,6 +1,6 @@
 extension Evaluator {
     /// `label_replace(v, dst, replacement, src, regex)`.
-    func labelReplace(_ arguments: [Expression], at time: Int64) throws(QueryError) -> [VectorSample] {
+    func labelReplace(_ arguments: [PromQLExpression], at time: Int64) throws(QueryError) -> [VectorSample] {
         let destination = try self.evaluateString(arguments[1], at: time)
         let replacement = try self.evaluateString(arguments[2], at: time)
         let source = try self.evaluateString(arguments[3], at: time)
@@ -68,7 +68,7 @@ extension Evaluator {
     }
 
     /// `label_join(v, dst, separator, src…)`.
-    func labelJoin(_ arguments: [Expression], at time: Int64) throws(QueryError) -> [VectorSample] {
+    func labelJoin(_ arguments: [PromQLExpression], at time: Int64) throws(QueryError) -> [VectorSample] {
         let destination = try self.evaluateString(arguments[1], at: time)
         let separator = try self.evaluateString(arguments[2], at: time)
         var sources: [String] = []

@@ -1,6 +1,6 @@
 import ModelWatchStore
 
-/// Parses PromQL text into an `Expression`, checking types as Prometheus's parser does, so nothing
+/// Parses PromQL text into a `PromQLExpression`, checking types as Prometheus's parser does, so nothing
 /// that would fail for its shape is ever evaluated halfway.
 public struct Parser {
     private let bytes: [UInt8]
@@ -10,7 +10,7 @@ public struct Parser {
 
     /// Parses a whole expression.
     /// - Throws: `QueryError` with code `.parse` and the position of the offending token.
-    public static func parse(_ text: String) throws(QueryError) -> Expression {
+    public static func parse(_ text: String) throws(QueryError) -> PromQLExpression {
         var parser = try Parser(text)
         return try parser.parseAll()
     }
@@ -21,7 +21,7 @@ public struct Parser {
         self.tokens = try lexer.tokenize()
     }
 
-    private mutating func parseAll() throws(QueryError) -> Expression {
+    private mutating func parseAll() throws(QueryError) -> PromQLExpression {
         if self.current.kind == .end { throw self.error("no expression found in input", at: self.current) }
         let expression = try self.parseExpression(minimumPrecedence: 0)
         guard self.current.kind == .end else { throw self.unexpected(self.current) }
@@ -93,7 +93,7 @@ public struct Parser {
         }
     }
 
-    private mutating func parseExpression(minimumPrecedence: Int) throws(QueryError) -> Expression {
+    private mutating func parseExpression(minimumPrecedence: Int) throws(QueryError) -> PromQLExpression {
         var lhs = try self.parseUnary()
         while let op = self.binaryOperator(self.current), op.precedence >= minimumPrecedence {
             let opToken = self.advance()
@@ -122,7 +122,7 @@ public struct Parser {
     }
 
     private func checkedBinary(
-        _ op: BinaryOperator, _ lhs: Expression, _ rhs: Expression, returnBool: Bool, matching: VectorMatching?, at token: Token
+        _ op: BinaryOperator, _ lhs: PromQLExpression, _ rhs: PromQLExpression, returnBool: Bool, matching: VectorMatching?, at token: Token
     ) throws(QueryError) -> BinaryExpression {
         let position = lhs.position
         for side in [lhs, rhs] where side.type != .scalar && side.type != .vector {
@@ -158,7 +158,7 @@ public struct Parser {
         return BinaryExpression(op: op, lhs: lhs, rhs: rhs, returnBool: returnBool, matching: resolved, position: position)
     }
 
-    private mutating func parseUnary() throws(QueryError) -> Expression {
+    private mutating func parseUnary() throws(QueryError) -> PromQLExpression {
         guard self.current.kind == .add || self.current.kind == .sub else {
             return try self.parsePostfix(try self.parsePrimary())
         }
@@ -178,7 +178,7 @@ public struct Parser {
 
     // MARK: Primary expressions
 
-    private mutating func parsePrimary() throws(QueryError) -> Expression {
+    private mutating func parsePrimary() throws(QueryError) -> PromQLExpression {
         let token = self.current
         switch token.kind {
         case .number:
@@ -288,7 +288,7 @@ public struct Parser {
         return labels
     }
 
-    private mutating func parseAggregation(_ op: AggregateOperator) throws(QueryError) -> Expression {
+    private mutating func parseAggregation(_ op: AggregateOperator) throws(QueryError) -> PromQLExpression {
         let start = self.advance()
         var grouping: [String] = []
         var without = false
@@ -299,7 +299,7 @@ public struct Parser {
             sawGrouping = true
         }
         let open = try self.expect(.leftParen, "aggregation")
-        var arguments: [Expression] = []
+        var arguments: [PromQLExpression] = []
         while self.current.kind != .rightParen {
             arguments.append(try self.parseExpression(minimumPrecedence: 0))
             if self.current.kind == .comma {
@@ -340,13 +340,13 @@ public struct Parser {
                 position: self.position(start.offset)))
     }
 
-    private mutating func parseCall() throws(QueryError) -> Expression {
+    private mutating func parseCall() throws(QueryError) -> PromQLExpression {
         let nameToken = self.advance()
         guard let function = FunctionSignature.named(nameToken.text) else {
             throw self.error("unknown function with name \"\(nameToken.text)\"", at: nameToken)
         }
         _ = try self.expect(.leftParen, "function call")
-        var arguments: [Expression] = []
+        var arguments: [PromQLExpression] = []
         while self.current.kind != .rightParen {
             arguments.append(try self.parseExpression(minimumPrecedence: 0))
             if self.current.kind == .comma {
@@ -389,7 +389,7 @@ public struct Parser {
 // MARK: Ranges, subqueries, offset and @
 
 extension Parser {
-    private mutating func parsePostfix(_ base: Expression) throws(QueryError) -> Expression {
+    private mutating func parsePostfix(_ base: PromQLExpression) throws(QueryError) -> PromQLExpression {
         var expression = base
         while true {
             let token = self.current
@@ -413,7 +413,7 @@ extension Parser {
         }
     }
 
-    private mutating func parseRange(_ expression: Expression) throws(QueryError) -> Expression {
+    private mutating func parseRange(_ expression: PromQLExpression) throws(QueryError) -> PromQLExpression {
         let open = self.advance()
         let rangeToken = try self.expect(.duration, "range, expected duration")
         let range = Int64(rangeToken.number)
@@ -466,7 +466,7 @@ extension Parser {
         return .timestamp(Int64(milliseconds))
     }
 
-    private func settingOffset(_ offset: Int64, on expression: Expression, at token: Token) throws(QueryError) -> Expression {
+    private func settingOffset(_ offset: Int64, on expression: PromQLExpression, at token: Token) throws(QueryError) -> PromQLExpression {
         switch expression {
         case .vectorSelector(var selector):
             if selector.offset != 0 { throw self.error("offset may not be set multiple times", at: token) }
@@ -486,7 +486,7 @@ extension Parser {
         }
     }
 
-    private func settingAt(_ at: AtModifier, on expression: Expression, at token: Token) throws(QueryError) -> Expression {
+    private func settingAt(_ at: AtModifier, on expression: PromQLExpression, at token: Token) throws(QueryError) -> PromQLExpression {
         switch expression {
         case .vectorSelector(var selector):
             if selector.at != nil { throw self.error("@ <timestamp> may not be set multiple times", at: token) }

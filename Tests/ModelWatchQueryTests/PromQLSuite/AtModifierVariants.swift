@@ -11,14 +11,14 @@ enum AtModifierVariants {
     ]
 
     /// The pinned expression and the times to evaluate it at; none when the expression uses a time-dependent function.
-    static func cases(_ expression: Expression, time: Int64) -> [(Expression, Int64)] {
+    static func cases(_ expression: PromQLExpression, time: Int64) -> [(PromQLExpression, Int64)] {
         guard !Self.containsUnsafeFunction(expression) else { return [] }
         let pinned = Self.pin(expression, at: time)
         let times: [Int64] = time == 0 ? [-1000, 0, 1000] : [-10 * time, 0, time / 5, time, 10 * time]
         return times.map { (pinned, $0) }
     }
 
-    private static func containsUnsafeFunction(_ expression: Expression) -> Bool {
+    private static func containsUnsafeFunction(_ expression: PromQLExpression) -> Bool {
         switch expression {
         case .number, .string, .vectorSelector, .matrixSelector: false
         case .subquery(let subquery): Self.containsUnsafeFunction(subquery.expression)
@@ -31,7 +31,7 @@ enum AtModifierVariants {
         }
     }
 
-    private static func pin(_ expression: Expression, at time: Int64) -> Expression {
+    private static func pin(_ expression: PromQLExpression, at time: Int64) -> PromQLExpression {
         switch expression {
         case .number, .string:
             return expression

@@ -56,7 +56,7 @@ struct PromQLSuiteRunner {
     static func check(
         _ engine: QueryEngine, _ expression: String, _ time: Int64, _ expected: [PromQLTestScript.Expected], fails: Bool, ordered: Bool
     ) -> String? {
-        let parsed: Expression
+        let parsed: PromQLExpression
         do {
             parsed = try Parser.parse(expression)
         } catch {
@@ -72,7 +72,7 @@ struct PromQLSuiteRunner {
     }
 
     private static func check(
-        _ engine: QueryEngine, _ expression: Expression, _ time: Int64, _ expected: [PromQLTestScript.Expected], fails: Bool,
+        _ engine: QueryEngine, _ expression: PromQLExpression, _ time: Int64, _ expected: [PromQLTestScript.Expected], fails: Bool,
         ordered: Bool
     ) -> String? {
         let result: QueryValue

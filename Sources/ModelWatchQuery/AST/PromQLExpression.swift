@@ -9,14 +9,14 @@ public enum ValueType: String, Sendable {
 }
 
 /// A parsed PromQL expression: a tree whose nodes remember where they started in the text.
-public indirect enum Expression: Sendable {
+public indirect enum PromQLExpression: Sendable {
     case number(Double, SourcePosition)
     case string(String, SourcePosition)
     case vectorSelector(VectorSelector)
     case matrixSelector(VectorSelector, range: Int64, SourcePosition)
     case subquery(Subquery)
-    case parenthesized(Expression, SourcePosition)
-    case unary(negate: Bool, Expression, SourcePosition)
+    case parenthesized(PromQLExpression, SourcePosition)
+    case unary(negate: Bool, PromQLExpression, SourcePosition)
     case binary(BinaryExpression)
     case aggregate(AggregateExpression)
     case call(FunctionCall)
@@ -51,7 +51,7 @@ public indirect enum Expression: Sendable {
     }
 
     /// The expression with parentheses around it removed.
-    var unwrapped: Expression {
+    var unwrapped: PromQLExpression {
         if case .parenthesized(let inner, _) = self { return inner.unwrapped }
         return self
     }
@@ -85,7 +85,7 @@ extension LabelMatcher: @unchecked Sendable {}
 
 /// `expr[range:step]` with its `offset` and `@`.
 public struct Subquery: Sendable {
-    public var expression: Expression
+    public var expression: PromQLExpression
     /// Milliseconds.
     public var range: Int64
     /// Milliseconds; nil when not written (the engine's default applies).
@@ -145,8 +145,8 @@ public struct VectorMatching: Sendable {
 /// `lhs op rhs`.
 public struct BinaryExpression: Sendable {
     public var op: BinaryOperator
-    public var lhs: Expression
-    public var rhs: Expression
+    public var lhs: PromQLExpression
+    public var rhs: PromQLExpression
     public var returnBool: Bool
     /// Nil unless both sides are instant vectors.
     public var matching: VectorMatching?
@@ -165,8 +165,8 @@ public enum AggregateOperator: String, Sendable, CaseIterable {
 /// `op [by|without (labels)] ([param,] expr)`.
 public struct AggregateExpression: Sendable {
     public var op: AggregateOperator
-    public var expression: Expression
-    public var parameter: Expression?
+    public var expression: PromQLExpression
+    public var parameter: PromQLExpression?
     public var grouping: [String]
     public var without: Bool
     public var position: SourcePosition
@@ -175,7 +175,7 @@ public struct AggregateExpression: Sendable {
 /// `name(args…)`.
 public struct FunctionCall: Sendable {
     public var function: FunctionSignature
-    public var arguments: [Expression]
+    public var arguments: [PromQLExpression]
     public var position: SourcePosition
 }
 
