@@ -109,6 +109,7 @@ final class Evaluator {
         let series = try self.source.series(matching: selector.matchers, from: span.start, through: span.end)
         self.loadedSamples += series.reduce(0) { $0 + $1.points.count }
         if self.loadedSamples > self.options.maxSamples { throw Self.tooManySamples() }
+        try self.checkDeadline()
         self.loaded[selector.id] = series
         return series
     }
@@ -260,6 +261,9 @@ final class Evaluator {
             } else {
                 samples = try self.evaluateVector(subquery.expression, at: stepTime)
                 self.subqueryCache[subquery.id, default: [:]][stepTime] = samples
+                // Kept steps stay in memory for the rest of the query: they count like loaded samples.
+                self.loadedSamples += samples.count
+                if self.loadedSamples > self.options.maxSamples { throw Self.tooManySamples() }
             }
             for sample in samples {
                 if bySeries[sample.labels] == nil { order.append(sample.labels) }
