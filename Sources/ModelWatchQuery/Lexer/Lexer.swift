@@ -163,8 +163,9 @@ struct Lexer {
         if lower.count > 1, lower.hasPrefix("0"), lower.allSatisfy({ $0.isNumber }) {
             if let octal = UInt64(lower.dropFirst(), radix: 8) { return Double(octal) }
         }
-        if lower == "." { return nil }
-        return Double(lower)
+        // Go's ParseFloat refuses a number too large for a float64; Swift would read it as infinity.
+        guard lower != ".", let value = Double(lower), value.isFinite else { return nil }
+        return value
     }
 
     private static let unitMilliseconds: [(String, Int64)] = [

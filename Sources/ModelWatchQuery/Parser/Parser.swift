@@ -124,22 +124,27 @@ public struct Parser {
     private func checkedBinary(
         _ op: BinaryOperator, _ lhs: PromQLExpression, _ rhs: PromQLExpression, returnBool: Bool, matching: VectorMatching?, at token: Token
     ) throws(QueryError) -> BinaryExpression {
+        // The checks and their order follow Prometheus's parser, so the first error reported is the same.
         let position = lhs.position
+        let operatorPosition = self.position(token.offset)
+        if returnBool && !op.isComparison {
+            throw self.error("bool modifier can only be used on comparison operators", at: operatorPosition)
+        }
+        if op.isComparison && !returnBool && lhs.type == .scalar && rhs.type == .scalar {
+            throw self.error("comparisons between scalars must use BOOL modifier", at: operatorPosition)
+        }
+        if let matching, matching.on, let both = matching.labels.first(where: { matching.include.contains($0) }) {
+            throw self.error("label \"\(both)\" must not occur in ON and GROUP clause at once", at: operatorPosition)
+        }
         for side in [lhs, rhs] where side.type != .scalar && side.type != .vector {
             throw self.error("binary expression must contain only scalar and instant vector types", at: side.position)
         }
-        if returnBool && !op.isComparison {
-            throw self.error("bool modifier can only be used on comparison operators", at: position)
-        }
         let bothVectors = lhs.type == .vector && rhs.type == .vector
-        if op.isComparison && !returnBool && lhs.type == .scalar && rhs.type == .scalar {
-            throw self.error("comparisons between scalars must use BOOL modifier", at: position)
+        if let matching, !bothVectors, !matching.labels.isEmpty {
+            throw self.error("vector matching only allowed between instant vectors", at: position)
         }
         if op.isSetOperator && (lhs.type == .scalar || rhs.type == .scalar) {
             throw self.error("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: position)
-        }
-        if matching != nil && !bothVectors {
-            throw self.error("vector matching only allowed between instant vectors", at: position)
         }
         var resolved: VectorMatching?
         if bothVectors {
@@ -149,9 +154,6 @@ public struct Parser {
                     throw self.error("no grouping allowed for \"\(op.rawValue)\" operation", at: position)
                 }
                 vectorMatching.cardinality = .manyToMany
-            }
-            if vectorMatching.on, let both = vectorMatching.labels.first(where: { vectorMatching.include.contains($0) }) {
-                throw self.error("label \"\(both)\" must not occur in ON and GROUP clause at once", at: position)
             }
             resolved = vectorMatching
         }
@@ -219,7 +221,7 @@ public struct Parser {
             self.advance()
             while self.current.kind != .rightBrace {
                 let labelToken = self.current
-                guard labelToken.kind == .identifier, Self.isValidLabelName(labelToken.text) else {
+                guard labelToken.kind == .identifier || labelToken.kind == .number, Self.isValidLabelName(labelToken.text) else {
                     throw self.unexpected(labelToken, "label matching")
                 }
                 self.advance()
@@ -273,7 +275,7 @@ public struct Parser {
         var labels: [String] = []
         while self.current.kind != .rightParen {
             let token = self.current
-            guard token.kind == .identifier, Self.isValidLabelName(token.text) else {
+            guard token.kind == .identifier || token.kind == .number, Self.isValidLabelName(token.text) else {
                 throw self.unexpected(token, "grouping opts, expected label")
             }
             labels.append(token.text)
@@ -425,7 +427,8 @@ extension Parser {
             }
             _ = try self.expect(.rightBracket, "subquery selector")
             guard expression.type == .vector else {
-                throw self.error("subquery is only allowed on instant vector, got \(expression.type.rawValue) instead", at: open)
+                let got = expression.type == .matrix ? "matrix" : expression.type.rawValue
+                throw self.error("subquery is only allowed on instant vector, got \(got)", at: expression.position)
             }
             if range == 0 { throw self.error("range cannot be zero", at: rangeToken) }
             self.nextSelectorID += 1
@@ -436,9 +439,8 @@ extension Parser {
         guard case .vectorSelector(let selector) = expression else {
             throw self.error("ranges only allowed for vector selectors", at: open)
         }
-        if selector.offset != 0 || selector.at != nil {
-            throw self.error("no offset or @ modifiers allowed before range", at: open)
-        }
+        if selector.offset != 0 { throw self.error("no offset modifiers allowed before range", at: open) }
+        if selector.at != nil { throw self.error("no @ modifiers allowed before range", at: open) }
         if range == 0 { throw self.error("range cannot be zero", at: rangeToken) }
         return .matrixSelector(selector, range: range, selector.position)
     }
@@ -461,7 +463,7 @@ extension Parser {
         let seconds = sign * number.number
         let milliseconds = (seconds * 1000).rounded()
         guard milliseconds.isFinite, milliseconds > -9.2e18, milliseconds < 9.2e18 else {
-            throw self.error("timestamp out of bounds for @ modifier: \(seconds)", at: token)
+            throw self.error("timestamp out of bounds for @ modifier: \(GoFloat.format(seconds))", at: token)
         }
         return .timestamp(Int64(milliseconds))
     }
@@ -482,7 +484,8 @@ extension Parser {
             return .subquery(subquery)
         default:
             throw self.error(
-                "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: token)
+                "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+                at: expression.position)
         }
     }
 
@@ -502,7 +505,8 @@ extension Parser {
             return .subquery(subquery)
         default:
             throw self.error(
-                "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: token)
+                "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+                at: expression.position)
         }
     }
 }

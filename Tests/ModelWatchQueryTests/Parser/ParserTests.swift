@@ -12,7 +12,12 @@ struct ParserTests {
             ("foo{bar=\"baz\"", "1:14: parse error: unexpected end of input in label matching, expected \",\" or \"}\""),
             ("rate(foo)", "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector"),
             ("foo bar", "1:5: parse error: unexpected identifier \"bar\""),
-            ("1 == 1", "1:1: parse error: comparisons between scalars must use BOOL modifier"),
+            ("1 == 1", "1:3: parse error: comparisons between scalars must use BOOL modifier"),
+            ("1e999", "1:1: parse error: bad number or duration syntax: \"1e999\""),
+            (
+                "rate(foo[5m]) offset 1m",
+                "1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery"
+            ),
             ("nosuchfunction(foo)", "1:1: parse error: unknown function with name \"nosuchfunction\""),
             ("foo and 1", "1:1: parse error: set operator \"and\" not allowed in binary scalar expression"),
             ("{}", "1:1: parse error: vector selector must contain at least one non-empty matcher"),
