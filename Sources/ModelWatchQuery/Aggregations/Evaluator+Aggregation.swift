@@ -43,17 +43,14 @@ extension Evaluator {
 
         var groups: [Labels: Int] = [:]
         var ordered: [Group] = []
+        let dropped = aggregate.grouping + ["__name__"]
+        let kept = aggregate.grouping + (op == .countValues ? [label] : [])
         for sample in input {
             var labels = sample.labels
             if op == .countValues {
                 labels = labels.setting(label, GoFloat.format(sample.value))
             }
-            let key: Labels
-            if aggregate.without {
-                key = labels.removing(aggregate.grouping + ["__name__"])
-            } else {
-                key = labels.keeping(aggregate.grouping + (op == .countValues ? [label] : []))
-            }
+            let key = aggregate.without ? labels.removing(dropped) : labels.keeping(kept)
             guard let index = groups[key] else {
                 groups[key] = ordered.count
                 var group = Group(labels: key, value: sample.value, mean: sample.value, count: 1, heap: [], values: [])

@@ -234,7 +234,8 @@ final class Evaluator {
             let low = Self.firstIndex(notBefore: reference - range, in: series.points)
             let high = Self.firstIndex(after: reference, in: series.points)
             guard low < high else { continue }
-            let points = series.points[low..<high].filter { !StaleMarker.isStale($0.value) }
+            let slice = series.points[low..<high]
+            let points = slice.contains { StaleMarker.isStale($0.value) } ? slice.filter { !StaleMarker.isStale($0.value) } : Array(slice)
             guard !points.isEmpty else { continue }
             count += points.count
             result.append(Series(labels: series.labels, points: points))
