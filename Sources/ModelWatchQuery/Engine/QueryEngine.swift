@@ -2,7 +2,7 @@
 ///
 /// An engine is cheap to create; each query reads the series it needs once, then evaluates in
 /// memory. Queries fail cleanly past the sample limit or the timeout.
-public struct QueryEngine {
+public struct QueryEngine: Sendable {
     /// Limits and defaults, named after Prometheus's flags.
     public struct Options: Sendable {
         /// How far back an instant selector looks for a sample (`--query.lookback-delta`), milliseconds.

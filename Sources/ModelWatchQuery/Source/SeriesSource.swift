@@ -3,7 +3,7 @@ public import ModelWatchStore
 /// Where the engine reads series from.
 ///
 /// The engine asks once per selector for the whole time span the query needs, then works in memory.
-public protocol SeriesSource {
+public protocol SeriesSource: Sendable {
     /// Every series whose labels satisfy all matchers, with its samples from `start` through `end`
     /// inclusive (milliseconds), in time order; series without samples in the span may be left out.
     /// - Throws: `QueryError` with code `.storage` when the source cannot be read.

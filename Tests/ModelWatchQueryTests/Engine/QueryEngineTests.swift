@@ -102,6 +102,33 @@ struct QueryEngineTests {
         #expect(samples.first?.labels == Labels([.init("job", "a")]))
     }
 
+    @Test("label_replace expands groups as Go's regexp does: $1, ${name}, (?P<name>…), $$, unknown groups empty")
+    func labelReplace() throws {
+        let engine = QueryEngine(source: Self.source())
+        let cases: [(String, String)] = [
+            (#"label_replace(requests_total{job="x"}, "dst", "$1-${1}", "job", "(.*)")"#, "x-x"),
+            (#"label_replace(requests_total{job="x"}, "dst", "<$name>", "job", "(?P<name>x)")"#, "<x>"),
+            (#"label_replace(requests_total{job="x"}, "dst", "$$1 $1x $2", "job", "(x)")"#, "$1  "),
+        ]
+        for (expression, expected) in cases {
+            guard case .vector(let samples) = try engine.instantQuery(expression, at: 60_000) else {
+                Issue.record("not a vector: \(expression)")
+                continue
+            }
+            #expect(samples.first?.labels["dst"] == expected, "\(expression)")
+        }
+    }
+
+    @Test("A range query may not hold two series with one label set at a step")
+    func duplicateLabelSets() {
+        let engine = QueryEngine(source: Self.source())
+        #expect {
+            _ = try engine.rangeQuery(#"label_replace(requests_total, "job", "same", "", "")"#, start: 0, end: 60_000, step: 30_000)
+        } throws: { error in
+            "\(error)" == "vector cannot contain metrics with the same labelset"
+        }
+    }
+
     @Test(
         "Values print as Go's FormatFloat 'f' -1",
         arguments: [
