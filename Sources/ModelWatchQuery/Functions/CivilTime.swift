@@ -1,4 +1,8 @@
-/// A moment in UTC split into calendar fields, for the date functions (proleptic Gregorian calendar).
+/// A moment in UTC split into calendar fields, for the date functions.
+///
+/// Computed from seconds the way Go's `time` package does (days counted from an absolute zero year
+/// with wrapping 64-bit arithmetic, then 400-, 100- and 4-year cycles), so that every input —
+/// including the `Int64.min` a NaN converts to — gives Prometheus's answer instead of trapping.
 struct CivilTime {
     var year: Int64
     /// 1 through 12.
@@ -11,27 +15,63 @@ struct CivilTime {
     /// 1 through 366.
     var dayOfYear: Int64
 
+    private static let secondsPerDay: UInt64 = 86_400
+    /// Seconds from the absolute zero year to the Unix epoch, as Go counts them.
+    private static let unixToAbsolute: Int64 = 9_223_372_028_715_321_600
+    private static let absoluteZeroYear: Int64 = -292_277_022_399
+    private static let daysBefore: [Int64] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365]
+
     init(secondsSinceEpoch seconds: Int64) {
-        let days = seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400)
-        let secondsOfDay = seconds - days * 86_400
-        self.hour = secondsOfDay / 3_600
-        self.minute = (secondsOfDay % 3_600) / 60
-        self.weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday.
-        // Howard Hinnant's days-to-civil algorithm.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYearMarch = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYearMarch + 2) / 153
-        self.day = dayOfYearMarch - (153 * monthPrime + 2) / 5 + 1
-        self.month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        self.year = yearOfEra + era * 400 + (self.month <= 2 ? 1 : 0)
-        let cumulative: [Int64] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-        self.dayOfYear = cumulative[Int(self.month - 1)] + self.day + (self.month > 2 && Self.isLeap(self.year) ? 1 : 0)
+        let absolute = UInt64(bitPattern: seconds &+ Self.unixToAbsolute)
+        let secondsOfDay = absolute % Self.secondsPerDay
+        self.hour = Int64(secondsOfDay / 3_600)
+        self.minute = Int64((secondsOfDay % 3_600) / 60)
+        // The absolute zero day was a Monday.
+        self.weekday = Int64(((absolute &+ Self.secondsPerDay) % (7 * Self.secondsPerDay)) / Self.secondsPerDay)
+
+        var days = absolute / Self.secondsPerDay
+        var cycles = days / 146_097
+        var years = 400 * cycles
+        days -= 146_097 * cycles
+        // The last century of a 400-year cycle is a day longer: cut 4 back to 3.
+        cycles = days / 36_524
+        cycles -= cycles >> 2
+        years += 100 * cycles
+        days -= 36_524 * cycles
+        cycles = days / 1_461
+        years += 4 * cycles
+        days -= 1_461 * cycles
+        // The last year of a 4-year cycle is a leap year: cut 4 back to 3.
+        cycles = days / 365
+        cycles -= cycles >> 2
+        years += cycles
+        days -= 365 * cycles
+        self.year = Int64(bitPattern: years) &+ Self.absoluteZeroYear
+        self.dayOfYear = Int64(days) + 1
+
+        var day = Int64(days)
+        if Self.isLeap(self.year) {
+            if day == 31 + 29 - 1 {
+                self.month = 2
+                self.day = 29
+                return
+            }
+            if day > 31 + 29 - 1 { day -= 1 }
+        }
+        var month = day / 31
+        let end = Self.daysBefore[Int(month) + 1]
+        let begin: Int64
+        if day >= end {
+            month += 1
+            begin = end
+        } else {
+            begin = Self.daysBefore[Int(month)]
+        }
+        self.month = month + 1
+        self.day = day - begin + 1
     }
 
-    static func isLeap(_ year: Int64) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
+    static func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
     var daysInMonth: Int64 {
         switch self.month {

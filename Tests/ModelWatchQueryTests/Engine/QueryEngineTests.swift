@@ -139,3 +139,27 @@ struct QueryEngineTests {
         #expect(GoFloat.format(value) == text)
     }
 }
+
+@Suite("Date functions")
+struct DateFunctionTests {
+    @Test(
+        "calendar fields in UTC, leap days and NaN included (NaN reads as Go's int64(NaN), never a trap)",
+        arguments: [
+            ("year(vector(1709164800))", 2024.0), ("month(vector(1709164800))", 2), ("day_of_month(vector(1709164800))", 29),
+            ("day_of_year(vector(1709164800))", 60), ("days_in_month(vector(1709164800))", 29), ("day_of_week(vector(1709164800))", 4),
+            ("hour(vector(1709164800 + 3 * 3600 + 25 * 60))", 3), ("minute(vector(1709164800 + 3 * 3600 + 25 * 60))", 25),
+            ("year(vector(-1))", 1969), ("day_of_week(vector(0))", 4), ("month(vector(951782400))", 2),
+            ("days_in_month(vector(4107507200))", 28), ("days_in_month(vector(4107542400))", 31),
+            // What Prometheus 2.42 answers for NaN (Go's int64(NaN) is the smallest int64).
+            ("hour(vector(NaN))", 15), ("minute(vector(NaN))", 30), ("year(vector(NaN))", 292_277_026_596), ("month(vector(NaN))", 12),
+            ("day_of_month(vector(NaN))", 4), ("day_of_year(vector(NaN))", 339), ("day_of_week(vector(NaN))", 0),
+        ])
+    func fields(_ expression: String, _ expected: Double) throws {
+        let engine = QueryEngine(source: InMemorySeriesSource())
+        guard case .vector(let samples) = try engine.instantQuery(expression, at: 0) else {
+            Issue.record("not a vector")
+            return
+        }
+        #expect(samples.first?.value == expected, "\(expression)")
+    }
+}
