@@ -106,7 +106,9 @@ public struct OpenMetricsImport {
         }
         let rest = String(decoding: bytes[index...], as: UTF8.self)
         let fields = rest.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count >= 2, let value = GoFloat.parse(String(fields[0])), let seconds = Double(fields[1]), seconds.isFinite else {
+        guard fields.count >= 2, let value = GoFloat.parse(String(fields[0])), let seconds = Double(fields[1]),
+            seconds.isFinite, abs(seconds * 1000) <= Double(QueryEngine.latestTime)
+        else {
             return nil
         }
         if fields.count > 2 && fields[2] != "#" { return nil }

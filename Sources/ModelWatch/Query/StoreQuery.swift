@@ -122,10 +122,13 @@ public struct StoreQuery {
     static func time(_ text: String, now: Int64) throws(Failure) -> Int64 {
         if text == "now" { return now }
         let relative = text.hasPrefix("now-") ? text.dropFirst(4) : text.hasPrefix("-") ? text.dropFirst() : nil
-        if let relative, let ago = ValueSyntax.duration(String(relative)) {
-            return now - ago.components.seconds * 1000 - ago.components.attoseconds / 1_000_000_000_000_000
+        if let relative, let ago = Parser.duration(String(relative)) {
+            return now - ago
         }
-        if let seconds = Double(text), seconds.isFinite { return Int64((seconds * 1000).rounded()) }
+        if let seconds = Double(text), seconds.isFinite {
+            guard abs(seconds * 1000) <= Double(QueryEngine.latestTime) else { throw Failure(description: "`\(text)` is out of range") }
+            return Int64((seconds * 1000).rounded())
+        }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options
@@ -137,10 +140,10 @@ public struct StoreQuery {
     /// A step as the HTTP API takes it: a duration (`15s`, `1m`) or seconds (`15`, `0.5`).
     static func step(_ text: String) throws(Failure) -> Int64 {
         var milliseconds: Int64 = 0
-        if let seconds = Double(text), seconds.isFinite {
+        if let seconds = Double(text), seconds.isFinite, abs(seconds * 1000) <= Double(QueryEngine.latestTime) {
             milliseconds = Int64((seconds * 1000).rounded())
-        } else if let duration = ValueSyntax.duration(text) {
-            milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        } else if let duration = Parser.duration(text) {
+            milliseconds = duration
         } else {
             throw Failure(description: "`\(text)` is not a step: use a duration (15s, 1m) or seconds")
         }

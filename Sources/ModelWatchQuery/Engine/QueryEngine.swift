@@ -17,6 +17,14 @@ public struct QueryEngine: Sendable {
         public init() {}
     }
 
+    /// The largest magnitude of a time the engine takes, in milliseconds (about 146 million years
+    /// either side of 1970), so that offsets, ranges and lookback never overflow.
+    public static let latestTime: Int64 = 1 << 62
+
+    private static func check(_ time: Int64) throws(QueryError) {
+        guard abs(time) <= Self.latestTime else { throw QueryError(.parse, "time \(time) ms is out of range") }
+    }
+
     private let source: any SeriesSource
     private let options: Options
 
@@ -37,6 +45,7 @@ public struct QueryEngine: Sendable {
 
     /// Evaluates a parsed expression at one moment.
     public func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(QueryError) -> QueryValue {
+        try Self.check(time)
         let evaluator = Evaluator(source: self.source, options: self.options, start: time, end: time, interval: 0)
         try evaluator.prepare(expression)
         try evaluator.checkDeadline()
@@ -69,6 +78,8 @@ public struct QueryEngine: Sendable {
         }
         guard step > 0 else { throw QueryError(.parse, "zero or negative query resolution step widths are not accepted") }
         guard end >= start else { throw QueryError(.parse, "end timestamp must not be before start time") }
+        try Self.check(start)
+        try Self.check(end)
         let evaluator = Evaluator(source: self.source, options: self.options, start: start, end: end, interval: step)
         try evaluator.prepare(expression)
         var series: [Labels: [Point]] = [:]
@@ -90,7 +101,9 @@ public struct QueryEngine: Sendable {
                 break
             }
             if total > self.options.maxSamples { throw Evaluator.tooManySamples() }
-            time += step
+            let (next, overflow) = time.addingReportingOverflow(step)
+            if overflow { break }
+            time = next
         }
         return .matrix(series.map { Series(labels: $0.key, points: $0.value) }.sorted { $0.labels < $1.labels })
     }

@@ -122,6 +122,8 @@ struct Lexer {
         if let duration = Self.scanDuration(self.bytes, from: start) {
             self.index = duration.end
             let text = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
+            // Prometheus keeps durations in nanoseconds: about 292 years at most.
+            guard duration.milliseconds <= Self.longestDuration else { throw self.error("duration out of range", at: start) }
             return Token(kind: .duration, text: text, offset: start, number: Double(duration.milliseconds))
         }
         if self.peek == UInt8(ascii: "0"), let x = self.peek(at: 1), x == UInt8(ascii: "x") || x == UInt8(ascii: "X") {
@@ -168,6 +170,9 @@ struct Lexer {
         return value
     }
 
+    /// The longest duration Prometheus accepts, in milliseconds (`math.MaxInt64` nanoseconds).
+    static let longestDuration: Int64 = 9_223_372_036_854
+
     private static let unitMilliseconds: [(String, Int64)] = [
         ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000), ("y", 31_536_000_000),
     ]
@@ -181,7 +186,8 @@ struct Lexer {
         while index < bytes.count, Self.isDigit(bytes[index]) {
             let digitsStart = index
             while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
-            guard let amount = Int64(String(decoding: bytes[digitsStart..<index], as: UTF8.self)) else { return nil }
+            // Too many digits reads as the largest amount: "duration out of range", as Prometheus says.
+            let amount = Int64(String(decoding: bytes[digitsStart..<index], as: UTF8.self)) ?? Int64.max
             var matched: (length: Int, factor: Int64)?
             for unit in Self.unitMilliseconds {
                 let unitBytes = Array(unit.0.utf8)
@@ -197,8 +203,8 @@ struct Lexer {
             lastFactor = matched.factor
             index += matched.length
             let (product, overflow) = amount.multipliedReportingOverflow(by: matched.factor)
-            guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            total = overflow || sumOverflow ? Int64.max : sum
             sawUnit = true
         }
         guard sawUnit else { return nil }

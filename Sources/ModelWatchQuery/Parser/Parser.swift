@@ -462,7 +462,7 @@ extension Parser {
         self.advance()
         let seconds = sign * number.number
         let milliseconds = (seconds * 1000).rounded()
-        guard milliseconds.isFinite, milliseconds > -9.2e18, milliseconds < 9.2e18 else {
+        guard milliseconds.isFinite, abs(milliseconds) <= Double(QueryEngine.latestTime) else {
             throw self.error("timestamp out of bounds for @ modifier: \(GoFloat.format(seconds))", at: token)
         }
         return .timestamp(Int64(milliseconds))
@@ -508,5 +508,17 @@ extension Parser {
                 "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
                 at: expression.position)
         }
+    }
+}
+
+extension Parser {
+    /// Reads a PromQL duration (`15s`, `1h30m`, `100ms`) as milliseconds.
+    /// - Returns: nil when the text is not one, or is longer than Prometheus accepts (about 292 years).
+    public static func duration(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard let scanned = Lexer.scanDuration(bytes, from: 0), scanned.end == bytes.count,
+            scanned.milliseconds <= Lexer.longestDuration
+        else { return nil }
+        return scanned.milliseconds
     }
 }

@@ -80,6 +80,20 @@ struct QueryEngineTests {
         }
     }
 
+    @Test("Extreme offsets, @ times and ranges are answered or refused, never a trap")
+    func extremes() throws {
+        let engine = QueryEngine(source: Self.source())
+        for expression in [
+            "absent(requests_total offset 290y)", "requests_total @ 4611686018427387 offset -290y", "count_over_time(requests_total[290y])",
+            "absent_over_time(requests_total[1m] @ -4611686018427387 offset 290y)", "max_over_time(vector(1)[200y:100y])",
+        ] {
+            _ = try engine.instantQuery(expression, at: 600_000)
+        }
+        #expect(throws: QueryError.self) { try engine.instantQuery("requests_total @ 1e300", at: 0) }
+        #expect(throws: QueryError.self) { try engine.instantQuery("requests_total", at: Int64.max) }
+        _ = try engine.rangeQuery("requests_total", start: 0, end: QueryEngine.latestTime, step: Int64.max)
+    }
+
     @Test("The store is a series source: what was appended is what PromQL reads")
     func storeSource() throws {
         let path = "/tmp/modelwatch-query-test-\(UInt64.random(in: 0...UInt64.max)).sqlite"

@@ -13,6 +13,8 @@ struct ParserTests {
             ("rate(foo)", "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector"),
             ("foo bar", "1:5: parse error: unexpected identifier \"bar\""),
             ("1 == 1", "1:3: parse error: comparisons between scalars must use BOOL modifier"),
+            ("foo[300y]", "1:5: parse error: duration out of range"),
+            ("foo offset 99999999999999999999y", "1:12: parse error: duration out of range"),
             ("1e999", "1:1: parse error: bad number or duration syntax: \"1e999\""),
             (
                 "rate(foo[5m]) offset 1m",
