@@ -120,7 +120,7 @@ extension Evaluator {
             case .topk, .bottomk:
                 var heap = group.heap
                 let less = op == .topk ? Self.topLess : Self.bottomLess
-                GoHeap.insertionSort(&heap) { less($1, $0) }
+                GoSort.sort(&heap) { less($1, $0) }
                 result += heap.map { VectorSample(labels: $0.labels, timestamp: time, value: $0.value) }
                 continue
             default: value = group.value
@@ -146,7 +146,7 @@ extension Evaluator {
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }
         var values = input
-        GoHeap.insertionSort(&values) { $0.isNaN || $0 < $1 }
+        GoSort.sort(&values) { $0.isNaN || $0 < $1 }
         let count = Double(values.count)
         let rank = q * (count - 1)
         let lower = max(0, Int(floor(rank)))

@@ -1,5 +1,5 @@
-/// The binary heap and small sort Prometheus's engine relies on, with the same sift order, so that
-/// `topk`/`bottomk` break ties the way Prometheus does.
+/// Go's `container/heap`, with the same sift order, so that `topk`/`bottomk` keep the same samples
+/// among equal values as Prometheus does.
 enum GoHeap {
     static func push<Element>(_ heap: inout [Element], _ element: Element, less: (Element, Element) -> Bool) {
         heap.append(element)
@@ -42,17 +42,5 @@ enum GoHeap {
             parent = child
         }
         return parent > start
-    }
-
-    /// A stable insertion sort: Go's `sort.Sort` sorts short slices this way, and stability keeps ties in input order.
-    static func insertionSort<Element>(_ values: inout [Element], by less: (Element, Element) -> Bool) {
-        guard values.count > 1 else { return }
-        for index in 1..<values.count {
-            var position = index
-            while position > 0 && less(values[position], values[position - 1]) {
-                values.swapAt(position, position - 1)
-                position -= 1
-            }
-        }
     }
 }

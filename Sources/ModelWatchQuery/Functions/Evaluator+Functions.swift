@@ -169,7 +169,7 @@ extension Evaluator {
             let less: (VectorSample, VectorSample) -> Bool = { lhs, rhs in
                 rhs.value.isNaN || (descending ? rhs.value < lhs.value : rhs.value > lhs.value)
             }
-            GoHeap.insertionSort(&samples, by: less)
+            GoSort.sort(&samples, by: less)
             return samples
         default:
             break

@@ -94,7 +94,15 @@ enum SideBySideData {
                     + "\n"
             }
         }
-        return requests + durations + depth + "# EOF\n"
+        // Forty series with only three distinct values: how sort and topk order ties shows.
+        var level = "# TYPE level gauge\n"
+        for slot in 0..<40 {
+            for scrape in stride(from: 0, to: Self.scrapes, by: 4) {
+                let seconds = Self.start + Int64(scrape) * Self.interval / 1000
+                level += #"level{slot="\#(String(format: "%02d", slot))"} \#((slot * 7 + scrape / 4) % 3) \#(seconds)"# + "\n"
+            }
+        }
+        return requests + durations + depth + level + "# EOF\n"
     }
 
     /// Expressions of the kinds users, dashboards and alert rules write.
@@ -149,7 +157,8 @@ enum SideBySideData {
             "max by (model) (queue_depth) - min by (model) (queue_depth)", "avg(queue_depth) without (instance, model)",
             "sum(requests_total) + sum(queue_depth)", "1 + 2 * 3", "(1 + 2) * 3 > bool 8",
             "sum by (instance) (changes(queue_depth[30m]))", "resets(requests_total[1h])", "increase(requests_total[1h])",
-            "rate(requests_total[30s])",
+            "rate(requests_total[30s])", "sort(level)", "sort_desc(level)", "sort(level * 0)", "topk(15, level)", "bottomk(15, level)",
+            "topk(40, level)", "sort_desc(sum by (slot) (level))",
             "sum without (code) (requests_total) / on(instance, model) group_left count(queue_depth) by (instance, model)",
         ]
         return all
