@@ -39,30 +39,51 @@ public struct OpenMetricsImport {
     /// samples one timestamp at a time.
     /// - Throws: `Failure` naming the line, or the store's error (e.g. the file is locked by a running sidecar).
     public func run() throws(Failure) -> Summary {
-        var byTime: [Int64: [(key: SeriesKey, value: Double)]] = [:]
-        var keys = Set<SeriesKey>()
+        // Samples by time, each naming its series by index; a series' text is parsed once.
+        var byTime: [Int64: [(series: Int32, value: Double)]] = [:]
+        var seriesIndex: [ArraySlice<UInt8>: Int32] = [:]
+        var keys: [SeriesKey] = []
         var summary = Summary()
+        let bytes = Array(self.text.utf8)
+        var lineStart = 0
         var lineNumber = 0
-        for rawLine in self.text.split(separator: "\n", omittingEmptySubsequences: false) {
+        while lineStart < bytes.count {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            var end = lineEnd
+            if end > lineStart, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let line = bytes[lineStart..<end]
             if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                if line == "# EOF" { break }
+            if line.first == UInt8(ascii: "#") {
+                if line.elementsEqual("# EOF".utf8) { break }
                 continue
             }
-            guard let sample = Self.sample(Array(line.utf8)) else {
-                throw Failure(description: "line \(lineNumber): not an OpenMetrics sample with a timestamp: \(line)")
+            func failure() -> Failure {
+                Failure(
+                    description: "line \(lineNumber): not an OpenMetrics sample with a timestamp: \(String(decoding: line, as: UTF8.self))")
             }
-            byTime[sample.timestamp, default: []].append((sample.key, sample.value))
-            keys.insert(sample.key)
+            guard let seriesEnd = Self.seriesEnd(line) else { throw failure() }
+            let seriesText = line[line.startIndex..<seriesEnd]
+            let index: Int32
+            if let known = seriesIndex[seriesText] {
+                index = known
+            } else {
+                guard let key = Self.series(seriesText) else { throw failure() }
+                index = Int32(keys.count)
+                keys.append(key)
+                seriesIndex[seriesText] = index
+            }
+            guard let (value, timestamp) = Self.valueAndTime(line[seriesEnd...]) else { throw failure() }
+            byTime[timestamp, default: []].append((index, value))
             summary.samples += 1
         }
         summary.series = keys.count
         do {
             let store = try TimeSeriesStore(path: self.database)
             for timestamp in byTime.keys.sorted() {
-                try store.append(byTime[timestamp] ?? [], at: timestamp)
+                try store.append((byTime[timestamp] ?? []).map { (keys[Int($0.series)], $0.value) }, at: timestamp)
             }
         } catch {
             throw Failure(description: error.description)
@@ -70,49 +91,75 @@ public struct OpenMetricsImport {
         return summary
     }
 
-    /// `name{label="value",…} value timestamp [# exemplar]`; the timestamp in seconds.
-    static func sample(_ bytes: [UInt8]) -> (key: SeriesKey, value: Double, timestamp: Int64)? {
-        var index = 0
-        while index < bytes.count, bytes[index] != UInt8(ascii: "{"), bytes[index] != UInt8(ascii: " ") { index += 1 }
-        let name = String(decoding: bytes[0..<index], as: UTF8.self)
+    /// Where the series part (`name` or `name{…}`) of a sample line ends; quoted values may hold braces.
+    static func seriesEnd(_ line: ArraySlice<UInt8>) -> Int? {
+        var index = line.startIndex
+        while index < line.endIndex, line[index] != UInt8(ascii: "{"), line[index] != UInt8(ascii: " ") { index += 1 }
+        guard index > line.startIndex else { return nil }
+        guard index < line.endIndex, line[index] == UInt8(ascii: "{") else { return index }
+        var quoted = false
+        while index < line.endIndex {
+            let byte = line[index]
+            if quoted {
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    quoted = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                quoted = true
+            } else if byte == UInt8(ascii: "}") {
+                return index + 1
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// `name{label="value",…}` as a series key.
+    static func series(_ text: ArraySlice<UInt8>) -> SeriesKey? {
+        var index = text.startIndex
+        while index < text.endIndex, text[index] != UInt8(ascii: "{") { index += 1 }
+        let name = String(decoding: text[text.startIndex..<index], as: UTF8.self)
         guard !name.isEmpty else { return nil }
         var labels: [SeriesKey.Label] = []
-        if index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+        if index < text.endIndex {
             index += 1
-            while index < bytes.count, bytes[index] != UInt8(ascii: "}") {
+            while index < text.endIndex, text[index] != UInt8(ascii: "}") {
                 let nameStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: "=") { index += 1 }
-                let label = String(decoding: bytes[nameStart..<index], as: UTF8.self).trimmingSpaces
+                while index < text.endIndex, text[index] != UInt8(ascii: "=") { index += 1 }
+                let label = String(decoding: text[nameStart..<index], as: UTF8.self).trimmingSpaces
                 index += 1
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+                guard index < text.endIndex, text[index] == UInt8(ascii: "\"") else { return nil }
                 index += 1
                 var value: [UInt8] = []
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                while index < text.endIndex, text[index] != UInt8(ascii: "\"") {
+                    if text[index] == UInt8(ascii: "\\"), index + 1 < text.endIndex {
                         index += 1
-                        value.append(bytes[index] == UInt8(ascii: "n") ? UInt8(ascii: "\n") : bytes[index])
+                        value.append(text[index] == UInt8(ascii: "n") ? UInt8(ascii: "\n") : text[index])
                     } else {
-                        value.append(bytes[index])
+                        value.append(text[index])
                     }
                     index += 1
                 }
-                guard index < bytes.count else { return nil }
+                guard index < text.endIndex, !label.isEmpty else { return nil }
                 index += 1
                 labels.append(SeriesKey.Label(label, String(decoding: value, as: UTF8.self)))
-                if index < bytes.count, bytes[index] == UInt8(ascii: ",") { index += 1 }
+                if index < text.endIndex, text[index] == UInt8(ascii: ",") { index += 1 }
             }
-            guard index < bytes.count else { return nil }
-            index += 1
         }
-        let rest = String(decoding: bytes[index...], as: UTF8.self)
-        let fields = rest.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count >= 2, let value = GoFloat.parse(String(fields[0])), let seconds = Double(fields[1]),
-            seconds.isFinite, abs(seconds * 1000) <= Double(QueryEngine.latestTime)
-        else {
-            return nil
-        }
-        if fields.count > 2 && fields[2] != "#" { return nil }
-        return (SeriesKey(name: name, labels: labels), value, Int64((seconds * 1000).rounded()))
+        return SeriesKey(name: name, labels: labels)
+    }
+
+    /// ` value timestamp [# exemplar]`; the timestamp in seconds, returned in milliseconds.
+    static func valueAndTime(_ rest: ArraySlice<UInt8>) -> (Double, Int64)? {
+        let fields = rest.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        guard fields.count >= 2, let value = GoFloat.parse(String(decoding: fields[0], as: UTF8.self)),
+            let seconds = Double(String(decoding: fields[1], as: UTF8.self)), seconds.isFinite,
+            abs(seconds * 1000) <= Double(QueryEngine.latestTime)
+        else { return nil }
+        if fields.count > 2 && !fields[2].elementsEqual("#".utf8) { return nil }
+        return (value, Int64((seconds * 1000).rounded()))
     }
 }
 
