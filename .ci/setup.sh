@@ -54,3 +54,6 @@ venv .venv "mlserver, mlserver_sklearn, sklearn" Tests/IntegrationTests/Fixtures
 venv .venv-kserve "kserve, sklearn" Tests/IntegrationTests/Fixtures/kserve-requirements.txt "the KServe Python server"
 venv .venv-oracle "numpy, scipy, evidently" Tests/ModelWatchDriftTests/Oracle/requirements.txt "numpy, scipy and Evidently"
 venv .venv-deploy "kubernetes_validate, cloudcoil.models.prometheus_operator" Tests/IntegrationTests/Fixtures/deploy-requirements.txt "hadolint and kubernetes-validate"
+
+# Prometheus's own PromQL test files (promql/testdata from Debian's source package) for ModelWatchQueryTests.
+bash .ci/fetch-promql-tests.sh

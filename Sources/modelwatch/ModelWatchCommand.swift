@@ -11,7 +11,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self, BaselineCommand.self, DriftCommand.self]
+        subcommands: [Serve.self, Check.self, Query.self, Import.self, BaselineCommand.self, DriftCommand.self]
     )
 
     /// Runs the command; every failure is one line on standard error. A command that ran and
@@ -133,29 +133,37 @@ struct Check: AsyncParsableCommand {
     }
 }
 
-/// `modelwatch query`: print recorded samples from a store file.
+/// `modelwatch query`: evaluate PromQL over a store file.
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the samples a store file holds for a series selector.",
+        abstract: "Evaluate a PromQL expression over a store file.",
         discussion: """
-            Times: now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a \
-            running sidecar; the query reads its last committed snapshot.
+            An instant query at --time (default now); a range query with --step over --start through \
+            --end; or, for a series selector with --start/--end and no step, its raw samples. Times: \
+            now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a running \
+            sidecar; the query reads its last committed snapshot.
             """
     )
 
     @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
     var db: String
 
-    @Argument(help: #"Series selector, e.g. 'modelwatch_requests_total{model="iris",code=~"5.."}'."#)
-    var selector: String
+    @Argument(help: #"PromQL, e.g. 'sum by (model) (rate(modelwatch_requests_total{code=~"5.."}[5m]))'."#)
+    var expression: String
 
-    @Option(name: .long, help: "First time to include (default: one hour before --end).")
+    @Option(name: .long, help: "Time of an instant query (default: now).")
+    var time: String?
+
+    @Option(name: .long, help: "First time of a range (default: one hour before --end).")
     var start: String?
 
-    @Option(name: .long, help: "Last time to include (default: now).")
+    @Option(name: .long, help: "Last time of a range (default: now).")
     var end: String?
 
-    @Option(name: .long, help: "table or json (the Prometheus range-query answer).")
+    @Option(name: .long, help: "Step of a range query: a duration (15s, 1m) or seconds.")
+    var step: String?
+
+    @Option(name: .long, help: "table or json (the Prometheus HTTP API's answer).")
     var format: String = "table"
 
     func validate() throws {
@@ -164,8 +172,37 @@ struct Query: AsyncParsableCommand {
 
     func run() async throws {
         let format = StoreQuery.Format(rawValue: self.format) ?? .table
+        let query = StoreQuery(
+            database: self.db, expression: self.expression, time: self.time, start: self.start, end: self.end, step: self.step,
+            format: format)
         do {
-            print(try StoreQuery(database: self.db, selector: self.selector, start: self.start, end: self.end, format: format).run())
+            print(try query.run())
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `modelwatch import`: load OpenMetrics text into a store file.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load OpenMetrics text with timestamps into a store file.",
+        discussion: """
+            The input promtool tsdb create-blocks-from openmetrics reads: samples with timestamps in \
+            seconds, ending with # EOF. The store file is created if needed; it must not be in use by \
+            a running sidecar.
+            """
+    )
+
+    @Option(name: .long, help: "The SQLite store file to load into.")
+    var db: String
+
+    @Argument(help: "The OpenMetrics file.")
+    var file: String
+
+    func run() async throws {
+        do {
+            print(try OpenMetricsImport(database: self.db, file: self.file).run())
         } catch {
             throw CommandFailure(error.description)
         }
