@@ -1,6 +1,8 @@
 public import Logging
 import ModelWatchMetrics
 import ModelWatchProxy
+import ModelWatchQuery
+import ModelWatchStore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -51,11 +53,19 @@ public enum Sidecar {
         )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
+        // The query API reads the store file the recorder writes, through read-only connections.
+        let api =
+            configuration.storage.enabled
+            ? PrometheusAPI(
+                readPlane: ReadPlane(
+                    path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued
+                ),
+                options: configuration.query, catalogue: catalogue) : nil
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness, catalogue: catalogue))
+                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness, catalogue: catalogue, api: api))
             }
         }
         logger.info(
@@ -82,4 +92,42 @@ public enum Sidecar {
         )
         try await serviceGroup.run()
     }
+
+    /// Serves the query API (and `/healthz`, `/readyz`) over an existing store file, read-only:
+    /// no proxying, no recording; until SIGTERM or SIGINT.
+    /// - Throws: `SidecarStartError` naming the file or address, or what the port's bind failed with.
+    public static func serveAPI(database: String, listen text: String, query: QueryConfiguration, logger: Logger) async throws {
+        let listen: ListenAddress
+        do {
+            listen = try ListenAddress(parsing: text)
+        } catch {
+            throw SidecarStartError(description: "--listen \(text): \(error)")
+        }
+        do {
+            _ = try TimeSeriesStore(readingFrom: database)
+        } catch {
+            throw SidecarStartError(description: error.message)
+        }
+        let api = PrometheusAPI(
+            readPlane: ReadPlane(path: database, readers: query.maxConcurrency, maxWaiting: query.maxQueued), options: query,
+            catalogue: nil)
+        let server = HTTPServer(
+            name: "query API", address: listen, group: MultiThreadedEventLoopGroup.singleton, gracePeriod: .seconds(1), logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: nil, catalogue: nil, api: api))
+            }
+        }
+        logger.info("serving the query API over a store file", metadata: ["storage.path": "\(database)", "api.listen": "\(listen)"])
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Why a server could not start: a bad address or file, said in one line.
+public struct SidecarStartError: Error, CustomStringConvertible {
+    public let description: String
 }

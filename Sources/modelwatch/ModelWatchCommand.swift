@@ -11,7 +11,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self, Import.self, BaselineCommand.self, DriftCommand.self]
+        subcommands: [Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self]
     )
 
     /// Runs the command; every failure is one line on standard error. A command that ran and
@@ -205,6 +205,46 @@ struct Import: AsyncParsableCommand {
             print(try OpenMetricsImport(database: self.db, file: self.file).run())
         } catch {
             throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `modelwatch api`: Prometheus's query API over a store file, read-only.
+struct API: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Serve Prometheus's HTTP query API over a store file, without proxying or recording.",
+        discussion: """
+            Point Grafana's Prometheus data source (or any Prometheus client) at http://ADDR to query a \
+            history file, e.g. one copied from a sidecar. The file may be in use by a running sidecar.
+            """
+    )
+
+    @Option(name: .long, help: "The SQLite store file to serve.")
+    var db: String
+
+    @Option(name: .long, help: "Address to listen on (host:port).")
+    var listen: String = "127.0.0.1:9090"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown log level \"\(self.logLevel)\"") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            try await Sidecar.serveAPI(
+                database: self.db, listen: self.listen, query: QueryConfiguration(), logger: Logger(label: "modelwatch"))
+        } catch {
+            throw CommandFailure("\(error)")
         }
     }
 }

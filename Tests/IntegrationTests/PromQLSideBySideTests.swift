@@ -5,7 +5,8 @@ import Testing
 /// The same seeded history in a real Prometheus 2.42 (loaded with `promtool tsdb
 /// create-blocks-from openmetrics`) and in a ModelWatch store (loaded with `modelwatch import`):
 /// every expression, at several times and as a range query, must give the same answer through
-/// Prometheus's HTTP API and `modelwatch query --format json`.
+/// Prometheus's HTTP API and ModelWatch's (`modelwatch api` over the store file), and so must the
+/// series, label and label-value listings; `modelwatch query --format json` prints the same body.
 @Suite("PromQL side by side with Prometheus", .serialized, .timeLimit(.minutes(10)))
 struct PromQLSideBySideTests {
     @Test("instant and range queries give the same series and values (1e-9 relative) as Prometheus 2.42")
@@ -26,6 +27,8 @@ struct PromQLSideBySideTests {
 
         let prometheus = try await PrometheusServer.start(storage: blocks, directory: directory.path)
         defer { prometheus.stop() }
+        let api = try await ModelWatchAPIProcess.start(database: database, directory: directory.path)
+        defer { api.stop() }
         var mismatches: [String] = []
         var compared = 0
         var answered = 0
@@ -33,10 +36,7 @@ struct PromQLSideBySideTests {
             let ordered = ["sort(", "sort_desc(", "topk(", "bottomk("].contains { expression.hasPrefix($0) }
             for time in SideBySideData.times {
                 let theirs = try await prometheus.get("/api/v1/query", ["query": expression, "time": "\(time)"])
-                // `--` so that an expression starting with a minus is not read as an option.
-                let (_, ours) = try await ModelWatchProcess.run([
-                    "query", "--db", database, "--time", "\(time)", "--format", "json", "--", expression,
-                ])
+                let ours = try await api.get("/api/v1/query", ["query": expression, "time": "\(time)"])
                 compared += 1
                 if QueryAnswer.hasSamples(theirs) { answered += 1 }
                 if let difference = QueryAnswer.difference(prometheus: theirs, modelwatch: ours, ordered: ordered) {
@@ -45,14 +45,44 @@ struct PromQLSideBySideTests {
             }
             let start = "\(SideBySideData.start)"
             let end = "\(SideBySideData.start + 3_600)"
-            let theirs = try await prometheus.get("/api/v1/query_range", ["query": expression, "start": start, "end": end, "step": "60"])
-            let (_, ours) = try await ModelWatchProcess.run([
-                "query", "--db", database, "--start", start, "--end", end, "--step", "60", "--format", "json", "--", expression,
-            ])
+            let parameters = ["query": expression, "start": start, "end": end, "step": "60"]
+            let theirs = try await prometheus.get("/api/v1/query_range", parameters)
+            let ours = try await api.get("/api/v1/query_range", parameters)
             compared += 1
             if QueryAnswer.hasSamples(theirs) { answered += 1 }
             if let difference = QueryAnswer.difference(prometheus: theirs, modelwatch: ours, ordered: false) {
                 mismatches.append("\(expression) over an hour: \(difference)")
+            }
+        }
+        // The CLI prints the API's body: one expression each way, at one time.
+        for expression in SideBySideData.expressions.prefix(3) {
+            let time = "\(SideBySideData.times[0])"
+            // `--` so that an expression starting with a minus is not read as an option.
+            let (_, printed) = try await ModelWatchProcess.run([
+                "query", "--db", database, "--time", time, "--format", "json", "--", expression,
+            ])
+            let served = try await api.get("/api/v1/query", ["query": expression, "time": time])
+            #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == served, "\(expression)")
+        }
+        // The listings Grafana's metric browser and label filters use.
+        let start = "\(SideBySideData.start)"
+        let end = "\(SideBySideData.start + 3_600)"
+        var listings: [(String, [String: String])] = [
+            ("/api/v1/labels", [:]), ("/api/v1/label/__name__/values", [:]), ("/api/v1/labels", ["start": start, "end": end]),
+        ]
+        for selector in SideBySideData.listingSelectors {
+            listings.append(("/api/v1/series", ["match[]": selector, "start": start, "end": end]))
+            listings.append(("/api/v1/labels", ["match[]": selector]))
+        }
+        for name in SideBySideData.labelNames {
+            listings.append(("/api/v1/label/\(name)/values", [:]))
+        }
+        for (path, parameters) in listings {
+            let theirs = try await prometheus.get(path, parameters)
+            let ours = try await api.get(path, parameters)
+            compared += 1
+            if let difference = QueryAnswer.listingDifference(prometheus: theirs, modelwatch: ours) {
+                mismatches.append("\(path) \(parameters): \(difference)")
             }
         }
         #expect(SideBySideData.expressions.count >= 150)
@@ -105,12 +135,64 @@ final class PrometheusServer: @unchecked Sendable {
 
     /// The body of a GET with URL-encoded parameters, whatever the status.
     func get(_ path: String, _ parameters: [String: String]) async throws -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let query = parameters.sorted { $0.key < $1.key }.map { key, value in
-            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
-        }.joined(separator: "&")
-        return try await TestClient.send(port: self.port, path: "\(path)?\(query)").text
+        try await apiGet(port: self.port, path, parameters)
+    }
+
+    func stop() {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+        }
+    }
+}
+
+/// The body of a GET with URL-encoded parameters, whatever the status.
+func apiGet(port: Int, _ path: String, _ parameters: [String: String]) async throws -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    let query = parameters.sorted { $0.key < $1.key }.map { key, value in
+        "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+    }.joined(separator: "&")
+    return try await TestClient.send(port: port, path: query.isEmpty ? path : "\(path)?\(query)").text
+}
+
+/// `modelwatch api` serving a store file, read-only.
+final class ModelWatchAPIProcess: @unchecked Sendable {
+    // @unchecked Sendable: the `Process` is driven by one test at a time.
+    let port: Int
+    private let process: Process
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    static func start(database: String, directory: String) async throws -> ModelWatchAPIProcess {
+        let port = try await freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ModelWatchProcess.binary)
+        process.arguments = ["api", "--db", database, "--listen", "127.0.0.1:\(port)"]
+        let log = directory + "/modelwatch-api.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let server = ModelWatchAPIProcess(process: process, port: port)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw TestFailure("modelwatch api exited at start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
+            if let response = try? await TestClient.send(port: port, path: "/readyz"), response.status == 200 { return server }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.stop()
+        throw TestFailure("modelwatch api did not become ready")
+    }
+
+    func get(_ path: String, _ parameters: [String: String]) async throws -> String {
+        try await apiGet(port: self.port, path, parameters)
     }
 
     func stop() {
@@ -123,6 +205,25 @@ final class PrometheusServer: @unchecked Sendable {
 
 /// Compares two answers of the query API.
 enum QueryAnswer {
+    /// How two listings (`series`, `labels`, `label/…/values`) differ, or `nil` when they are the
+    /// same: both successful, the same entries in the same order.
+    static func listingDifference(prometheus: String, modelwatch: String) -> String? {
+        func entries(_ text: String) -> [String]? {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                object["status"] as? String == "success", let data = object["data"] as? [Any]
+            else { return nil }
+            return data.map { entry in
+                if let text = entry as? String { return text }
+                let labels = (entry as? [String: String]) ?? [:]
+                return labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            }
+        }
+        guard let theirs = entries(prometheus) else { return "Prometheus answered \(prometheus.prefix(200))" }
+        guard let ours = entries(modelwatch) else { return "ModelWatch answered \(modelwatch.prefix(200))" }
+        guard theirs == ours else { return "Prometheus \(theirs.prefix(20)) vs ModelWatch \(ours.prefix(20))" }
+        return nil
+    }
+
     /// Whether a successful answer holds at least one sample.
     static func hasSamples(_ answer: String) -> Bool {
         guard let document = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],

@@ -50,7 +50,8 @@ public enum ConfigurationLoader {
             analysis: draft.analysis,
             models: draft.models,
             storage: draft.storage,
-            drift: draft.drift
+            drift: draft.drift,
+            query: draft.query
         )
         try ConfigurationChecks.check(configuration, origins: draft.origins)
         return configuration
@@ -68,6 +69,7 @@ struct Draft {
     var models = ModelsConfiguration()
     var storage = StorageConfiguration()
     var drift = DriftConfiguration()
+    var query = QueryConfiguration()
     /// Where the values that `ConfigurationChecks` may refuse came from.
     var origins: [String: ConfigurationOrigin] = [:]
 
@@ -163,6 +165,17 @@ struct DocumentReader {
                 try self.checkStorage(draft.storage, value)
             case "drift":
                 try self.readDrift(value, into: &draft.drift)
+            case "query":
+                for (field, node) in try self.entries(of: value, section: "query") {
+                    let key = "query." + field.name
+                    switch field.name {
+                    case "timeout": draft.query.timeout = try self.duration(node, key: key, allowZero: false)
+                    case "max_samples": draft.query.maxSamples = try self.integer(node, key: key, range: 1...1_000_000_000)
+                    case "max_concurrency": draft.query.maxConcurrency = try self.integer(node, key: key, range: 1...64)
+                    case "max_queued": draft.query.maxQueued = try self.integer(node, key: key, range: 0...10_000)
+                    default: throw self.unknownKey(field, section: "query")
+                    }
+                }
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -377,7 +390,8 @@ struct DocumentReader {
     func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models, storage, drift"
+        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query"
+        case "query": known = "timeout, max_samples, max_concurrency, max_queued"
         case "drift":
             known = "enabled, window, min_samples, method, sample_per_minute, max_features, range_tolerance, thresholds, models"
         case "drift.thresholds": known = "psi_warn, " + DriftStatistic.allCases.map(\.rawValue).joined(separator: ", ")

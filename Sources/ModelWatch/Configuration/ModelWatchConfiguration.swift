@@ -12,6 +12,7 @@ public struct ModelWatchConfiguration: Sendable {
     public var models: ModelsConfiguration
     public var storage: StorageConfiguration
     public var drift: DriftConfiguration
+    public var query: QueryConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -21,7 +22,8 @@ public struct ModelWatchConfiguration: Sendable {
         analysis: AnalysisConfiguration = AnalysisConfiguration(),
         models: ModelsConfiguration = ModelsConfiguration(),
         storage: StorageConfiguration = StorageConfiguration(),
-        drift: DriftConfiguration = DriftConfiguration()
+        drift: DriftConfiguration = DriftConfiguration(),
+        query: QueryConfiguration = QueryConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -31,6 +33,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.models = models
         self.storage = storage
         self.drift = drift
+        self.query = query
     }
 
     /// One line naming where traffic comes in and goes out.

@@ -165,5 +165,13 @@ enum SideBySideData {
     }()
 
     /// Evaluation times, seconds: early, inside instance c's long gap, after b's reset, at the end, off the scrape grid.
+    /// Selectors for the `series` and `labels` listings.
+    static let listingSelectors = [
+        "requests_total", #"requests_total{code=~"5.."}"#, #"{model="mnist"}"#, #"request_duration_seconds_bucket{le="+Inf"}"#,
+        #"{__name__=~"queue.*|requests_total",instance!="b"}"#, "no_such_metric",
+    ]
+    /// Labels whose values are listed.
+    static let labelNames = ["instance", "model", "code", "le", "job", "no_such_label"]
+
     static let times: [Double] = [1_700_000_600, 1_700_001_500, 1_700_002_100.25, 1_700_003_585]
 }
