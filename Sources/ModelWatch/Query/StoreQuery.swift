@@ -10,6 +10,7 @@ import ModelWatchStore
 /// through `--end`); and, for a plain series selector with `--start`/`--end` but no step, the raw
 /// samples in that span (what `selector[range]` gives).
 public struct StoreQuery {
+    /// How the answer is printed.
     public enum Format: String, CaseIterable, Sendable {
         case table
         case json
@@ -17,17 +18,26 @@ public struct StoreQuery {
 
     /// Why a query could not be answered: a bad time, expression or file.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, for the user.
         public let description: String
     }
 
+    /// The store file.
     public var database: String
+    /// The PromQL expression.
     public var expression: String
+    /// The time of an instant query.
     public var time: String?
+    /// The first time of a range.
     public var start: String?
+    /// The last time of a range.
     public var end: String?
+    /// The step of a range query.
     public var step: String?
+    /// Table or JSON.
     public var format: Format
 
+    /// A query as the command line gives it; times and step are the user's text.
     public init(
         database: String, expression: String, time: String? = nil, start: String? = nil, end: String? = nil, step: String? = nil,
         format: Format
