@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import ModelWatch
 import ModelWatchDrift
@@ -12,6 +13,51 @@ struct ModelWatchCommand: AsyncParsableCommand {
         version: Sidecar.version,
         subcommands: [Serve.self, Check.self, Query.self, Import.self, BaselineCommand.self, DriftCommand.self]
     )
+
+    /// Runs the command; every failure is one line on standard error. A command that ran and
+    /// failed (a bad file, key or value) exits 1; a command line that does not parse exits 2.
+    /// Help and `--version` print as usual and exit 0.
+    static func main() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            Self.fail("modelwatch: \(failure.description)", status: 1)
+        } catch {
+            let code = Self.exitCode(for: error)
+            guard code != .success else { Self.exit(withError: error) }
+            if code == .validationFailure {
+                Self.fail("modelwatch: \(Self.message(for: error)) (see modelwatch --help)", status: 2)
+            }
+            Self.fail("modelwatch: \(Self.message(for: error))", status: 1)
+        }
+    }
+
+    private static func fail(_ line: String, status: Int32) -> Never {
+        var line = line.split(whereSeparator: \.isNewline).joined(separator: " ")
+        line += "\n"
+        var bytes = Array(line.utf8)
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            guard written > 0 else { break }
+            bytes.removeFirst(written)
+        }
+        Glibc.exit(status)
+    }
+}
+
+/// A command that was well formed but could not do its work: a file that cannot be read, a key
+/// with a bad value, a store without the asked-for data. Printed as one line, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }
 
 /// Options shared by the commands that read `modelwatch.yaml`.
@@ -39,7 +85,7 @@ struct ConfigurationOptions: ParsableArguments {
                     listen: self.listen, adminListen: self.adminListen, upstream: self.upstream, storagePath: self.storagePath)
             )
         } catch {
-            throw ValidationError("invalid configuration: \(error)")
+            throw CommandFailure("invalid configuration: \(error)")
         }
     }
 }
@@ -67,7 +113,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await Sidecar.run(configuration: configuration, logger: Logger(label: "modelwatch"))
+        do {
+            try await Sidecar.run(configuration: configuration, logger: Logger(label: "modelwatch"))
+        } catch {
+            throw CommandFailure("cannot serve: \(error)")
+        }
     }
 }
 
@@ -89,7 +139,8 @@ struct Query: AsyncParsableCommand {
         abstract: "Evaluate a PromQL expression over a store file.",
         discussion: """
             An instant query at --time (default now); a range query with --step over --start through \
-            --end; or, for a series selector with --start/--end and no step, its raw samples. Times: \
+            --end; or, for a series selector with --start/--end and no step, or with no time at all, its \
+            raw samples (the last hour by default). Times: \
             now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a running \
             sidecar; the query reads its last committed snapshot.
             """
@@ -128,7 +179,7 @@ struct Query: AsyncParsableCommand {
         do {
             print(try query.run())
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -154,7 +205,7 @@ struct Import: AsyncParsableCommand {
         do {
             print(try OpenMetricsImport(database: self.db, file: self.file).run())
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -222,7 +273,7 @@ struct BuildBaseline: AsyncParsableCommand {
                     model: self.model, input: self.input, features: names(self.features), outputs: names(self.outputs),
                     builder: self.binning.builder, output: self.out))
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -255,7 +306,7 @@ struct CaptureBaseline: AsyncParsableCommand {
                     database: self.db, model: self.model, start: self.start, end: self.end, builder: self.binning.builder, output: self.out)
             )
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -264,7 +315,10 @@ struct CaptureBaseline: AsyncParsableCommand {
 struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift", abstract: "Print per-feature drift statistics of a window recorded in a store file.",
-        discussion: "Thresholds, window and method come from --config's drift section when given, else the defaults.")
+        discussion: """
+            Thresholds, window and method are those the sidecar recorded the file with (it keeps them in the file); \
+            --config's drift section replaces them, --window and --method override either.
+            """)
 
     @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
     var db: String
@@ -286,12 +340,23 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         var settings = DriftSettings()
+        var source = "defaults (the file holds none)"
         if let config = self.config {
             do {
                 settings = try ConfigurationLoader.load(path: config, overrides: ConfigurationOverrides(upstream: "http://127.0.0.1:1"))
                     .drift.settings
+                source = "from \(config)"
             } catch {
-                throw ValidationError("invalid configuration: \(error)")
+                throw CommandFailure("invalid configuration: \(error)")
+            }
+        } else {
+            do {
+                if let stored = try DriftQuery.storedSettings(database: self.db) {
+                    settings = stored.settings
+                    source = "as the sidecar judged"
+                }
+            } catch {
+                throw CommandFailure(error.description)
             }
         }
         if let window = self.window {
@@ -303,9 +368,9 @@ struct DriftCommand: AsyncParsableCommand {
             settings.method = method
         }
         do {
-            print(try DriftQuery(database: self.db, model: self.model, settings: settings, at: self.at).run())
+            print(try DriftQuery(database: self.db, model: self.model, settings: settings, at: self.at, settingsSource: source).run())
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }

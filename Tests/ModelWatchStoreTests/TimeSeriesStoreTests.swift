@@ -287,6 +287,24 @@ struct DriftRecordTests {
             #expect(try SQLiteShell.query(path, "SELECT count(*) FROM drift_minutes") == ["3"])
         }
     }
+
+    @Test("settings are filed by name, replaced when saved again, and read back by a reader of the file alone")
+    func settings() throws {
+        try withTemporaryDatabase { path in
+            let now: Int64 = 1_800_000_000_000
+            do {
+                let store = try TimeSeriesStore(path: path)
+                #expect(try store.setting(name: "drift") == nil)
+                try store.saveSetting(name: "drift", document: Array("{\"v\":1}".utf8), at: now - 1)
+                try store.saveSetting(name: "drift", document: Array("{\"v\":2}".utf8), at: now)
+            }
+            let reader = try TimeSeriesStore(readingFrom: path)
+            let stored = try #require(try reader.setting(name: "drift"))
+            #expect(stored.savedAt == now)
+            #expect(stored.document == Array("{\"v\":2}".utf8))
+            #expect(try SQLiteShell.query(path, "SELECT count(*) FROM settings") == ["1"])
+        }
+    }
 }
 
 extension SeriesSelector {

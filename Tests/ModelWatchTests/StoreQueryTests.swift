@@ -95,6 +95,24 @@ struct StoreQueryTests {
         #expect(try raw.run(now: Self.now).contains(#""values":[[1767225600.500,"0"],[1767225615.500,"1"],[1767225630.500,"2"]]"#))
     }
 
+    @Test("a bare selector with no time prints the last hour of raw samples, as before PromQL; --time its value now")
+    func bareSelector() throws {
+        let path = NSTemporaryDirectory() + "modelwatch-import-\(UUID().uuidString).sqlite"
+        defer {
+            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let now: Int64 = 1_767_225_600_000
+        let text = (0..<10).map { "up{job=\"a\"} \($0) \(1_767_225_600 - 3_600 + $0 * 600)" }.joined(separator: "\n") + "\n# EOF\n"
+        _ = try OpenMetricsImport(database: path, text: text).run()
+        let raw = try StoreQuery(database: path, expression: "up", format: .json).run(now: now)
+        #expect(raw.contains(#""resultType":"matrix""#) && raw.contains(#"[1767222000,"0"],[1767222600,"1"]"#), "\(raw)")
+        let instant = try StoreQuery(database: path, expression: "up", time: "now", format: .json).run(now: now)
+        #expect(
+            instant
+                == #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"a"},"value":[1767225600,"6"]}]}}"#
+        )
+    }
+
     @Test("a line that is not a sample with a timestamp is refused by number, and nothing is written")
     func badImport() {
         let path = NSTemporaryDirectory() + "modelwatch-import-\(UUID().uuidString).sqlite"

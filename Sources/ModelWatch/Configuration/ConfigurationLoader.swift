@@ -25,9 +25,9 @@ public enum ConfigurationLoader {
                 text = contents
             } else {
                 do {
-                    text = try String(contentsOfFile: path, encoding: .utf8)
+                    text = try LocalFile.text(path)
                 } catch {
-                    throw ConfigurationError(source: path, line: nil, key: nil, message: "cannot read the file: \(error)")
+                    throw ConfigurationError(source: path, line: nil, key: nil, message: "cannot read the file: \(error.reason)")
                 }
             }
             try DocumentReader(source: path).read(text, into: &draft)
@@ -42,7 +42,7 @@ public enum ConfigurationLoader {
             )
         }
         draft.upstream.url = url
-        return ModelWatchConfiguration(
+        let configuration = ModelWatchConfiguration(
             server: draft.server,
             admin: draft.admin,
             upstream: draft.upstream,
@@ -52,6 +52,8 @@ public enum ConfigurationLoader {
             storage: draft.storage,
             drift: draft.drift
         )
+        try ConfigurationChecks.check(configuration, origins: draft.origins)
+        return configuration
     }
 }
 
@@ -66,23 +68,29 @@ struct Draft {
     var models = ModelsConfiguration()
     var storage = StorageConfiguration()
     var drift = DriftConfiguration()
+    /// Where the values that `ConfigurationChecks` may refuse came from.
+    var origins: [String: ConfigurationOrigin] = [:]
 
     mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
         if let listen = overrides.listen {
             self.server.listen = try Self.parse("--listen", listen) { text throws(ListenAddress.ParseError) in
                 try ListenAddress(parsing: text)
             }
+            self.origins["server.listen"] = ConfigurationOrigin(source: "--listen", line: nil)
         }
         if let adminListen = overrides.adminListen {
             self.admin.listen = try Self.parse("--admin-listen", adminListen) { text throws(ListenAddress.ParseError) in
                 try ListenAddress(parsing: text)
             }
+            self.origins["admin.listen"] = ConfigurationOrigin(source: "--admin-listen", line: nil)
         }
         if let storagePath = overrides.storagePath {
             guard !storagePath.isEmpty else {
                 throw ConfigurationError(source: "--storage-path", line: nil, key: nil, message: "empty path")
             }
+            // A flag's path is relative to the working directory, where it was typed.
             self.storage.path = storagePath
+            self.origins["storage.path"] = ConfigurationOrigin(source: "--storage-path", line: nil)
         }
         if let upstream = overrides.upstream {
             self.upstreamURL = try Self.parse("--upstream", upstream) { text throws(UpstreamURL.ParseError) in
@@ -123,17 +131,21 @@ struct DocumentReader {
             case "server":
                 for (field, node) in try self.entries(of: value, section: "server") {
                     try self.readServer(field, node, into: &draft.server)
+                    draft.origins["server." + field.name] = self.origin(node)
                 }
             case "admin":
                 for (field, node) in try self.entries(of: value, section: "admin") {
                     switch field.name {
-                    case "listen": draft.admin.listen = try self.listenAddress(node, key: "admin.listen")
+                    case "listen":
+                        draft.admin.listen = try self.listenAddress(node, key: "admin.listen")
+                        draft.origins["admin.listen"] = self.origin(node)
                     default: throw self.unknownKey(field, section: "admin")
                     }
                 }
             case "upstream":
                 for (field, node) in try self.entries(of: value, section: "upstream") {
                     try self.readUpstream(field, node, into: &draft)
+                    draft.origins["upstream." + field.name] = self.origin(node)
                 }
             case "analysis":
                 for (field, node) in try self.entries(of: value, section: "analysis") {
@@ -146,6 +158,7 @@ struct DocumentReader {
             case "storage":
                 for (field, node) in try self.entries(of: value, section: "storage") {
                     try self.readStorage(field, node, into: &draft.storage)
+                    draft.origins["storage." + field.name] = self.origin(node)
                 }
                 try self.checkStorage(draft.storage, value)
             case "drift":
@@ -172,8 +185,9 @@ struct DocumentReader {
         switch field.name {
         case "enabled": storage.enabled = try self.boolean(node, key: key)
         case "path":
-            storage.path = try self.string(node, key: key)
-            guard !storage.path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            let path = try self.string(node, key: key)
+            guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            storage.path = self.resolve(path)
         case "scrape_interval": storage.scrapeInterval = try self.duration(node, key: key, allowZero: false)
         case "retention": storage.store.retention = try self.duration(node, key: key, allowZero: false)
         case "chunk_span": storage.store.chunkSpan = try self.duration(node, key: key, allowZero: false)
@@ -245,7 +259,9 @@ struct DocumentReader {
         case "max_connections":
             draft.upstream.maxConnections = try self.integer(node, key: key, range: 1...65536)
         case "ca_file":
-            draft.upstream.caFile = try self.string(node, key: key)
+            let path = try self.string(node, key: key)
+            guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            draft.upstream.caFile = self.resolve(path)
         case "transfer_threads":
             draft.upstream.transferThreads = try self.integer(node, key: key, range: 1...64)
         case "readiness_path":
@@ -343,6 +359,15 @@ struct DocumentReader {
         } catch {
             throw self.error(node, key: key, error.description)
         }
+    }
+
+    /// A path written in this file, relative to the file's directory.
+    func resolve(_ path: String) -> String {
+        ConfigurationChecks.resolve(path, against: self.source)
+    }
+
+    func origin(_ node: Node) -> ConfigurationOrigin {
+        ConfigurationOrigin(source: self.source, line: node.mark?.line)
     }
 
     func error(_ node: Node, key: String?, _ message: String) -> ConfigurationError {

@@ -118,7 +118,8 @@ public struct ConfigurationOverrides: Sendable {
 public struct StorageConfiguration: Sendable {
     /// `false` records nothing: `/metrics` only, no history.
     public var enabled: Bool
-    /// The database file; relative paths are relative to the working directory.
+    /// The database file; a relative path in the file is relative to the file's directory, one
+    /// given with `--storage-path` to the working directory.
     public var path: String
     /// How often every series is snapshotted into the store; also how much a `kill -9` can lose.
     public var scrapeInterval: Duration

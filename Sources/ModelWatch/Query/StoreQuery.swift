@@ -7,8 +7,9 @@ import ModelWatchStore
 /// into, and prints the answer as a table or as the Prometheus HTTP API's JSON body.
 ///
 /// Three modes: an instant query (`--time`, default now); a range query (`--step`, over `--start`
-/// through `--end`); and, for a plain series selector with `--start`/`--end` but no step, the raw
-/// samples in that span (what `selector[range]` gives).
+/// through `--end`); and, for a plain series selector with `--start`/`--end` but no step, or with
+/// no time at all, the raw samples in that span (what `selector[range]` gives; the last hour by
+/// default, as this command printed before it took PromQL).
 public struct StoreQuery {
     /// How the answer is printed.
     public enum Format: String, CaseIterable, Sendable {
@@ -94,6 +95,9 @@ public struct StoreQuery {
                 }
                 mode = .raw(selector, start: start, end: end)
             }
+        } else if self.time == nil, case .vectorSelector(let selector) = expression, selector.offset == 0, selector.at == nil {
+            // A bare selector with no time at all prints the last hour of samples, as this command always has.
+            mode = .raw(selector, start: now - 3_600_000, end: now)
         } else {
             mode = .instant(try parse(self.time) ?? now)
         }
