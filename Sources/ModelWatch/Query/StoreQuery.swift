@@ -85,6 +85,11 @@ public struct StoreQuery {
                 guard (end - start) / step <= 11_000 else {
                     throw Failure(description: "exceeded maximum resolution of 11,000 points per timeseries: try a larger --step")
                 }
+                guard expression.type == .vector || expression.type == .scalar else {
+                    throw Failure(
+                        description:
+                            "invalid expression type \"\(expression.type.rawValue)\" for range query, must be Scalar or instant Vector")
+                }
                 mode = .range(start: start, end: end, step: step)
             } else {
                 guard case .vectorSelector(let selector) = expression, selector.offset == 0, selector.at == nil else {
