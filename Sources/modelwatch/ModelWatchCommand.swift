@@ -139,7 +139,8 @@ struct Query: AsyncParsableCommand {
         abstract: "Evaluate a PromQL expression over a store file.",
         discussion: """
             An instant query at --time (default now); a range query with --step over --start through \
-            --end; or, for a series selector with --start/--end and no step, its raw samples. Times: \
+            --end; or, for a series selector with --start/--end and no step, or with no time at all, its \
+            raw samples (the last hour by default). Times: \
             now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a running \
             sidecar; the query reads its last committed snapshot.
             """

@@ -95,6 +95,49 @@ struct StoreQueryTests {
         #expect(try raw.run(now: Self.now).contains(#""values":[[1767225600.500,"0"],[1767225615.500,"1"],[1767225630.500,"2"]]"#))
     }
 
+    @Test("a bare selector with no time prints the last hour of raw samples, as before PromQL; --time its value now")
+    func bareSelector() throws {
+        let path = NSTemporaryDirectory() + "modelwatch-import-\(UUID().uuidString).sqlite"
+        defer {
+            for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let now: Int64 = 1_767_225_600_000
+        let text = (0..<10).map { "up{job=\"a\"} \($0) \(1_767_225_600 - 3_600 + $0 * 600)" }.joined(separator: "\n") + "\n# EOF\n"
+        _ = try OpenMetricsImport(database: path, text: text).run()
+        let raw = try StoreQuery(database: path, expression: "up", format: .json).run(now: now)
+        #expect(raw.contains(#""resultType":"matrix""#) && raw.contains(#"[1767222000,"0"],[1767222600,"1"]"#), "\(raw)")
+        let instant = try StoreQuery(database: path, expression: "up", time: "now", format: .json).run(now: now)
+        #expect(
+            instant
+                == #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"a"},"value":[1767225600,"6"]}]}}"#
+        )
+    }
+
+    @Test(
+        "malformed or unsupported expressions, and bad times and steps, are refused before the file is read, with the position",
+        arguments: [
+            ("sum(rate(up[5m])", nil, nil, "1:17: parse error: unexpected end of input"),
+            ("up{job=\"a\"", nil, nil, "1:11: parse error: unexpected end of input"),
+            ("histogram_count(up)", nil, nil, "1:1: parse error: unknown function with name \"histogram_count\""),
+            ("rate(up)", nil, nil, "1:6: parse error: expected type range vector"),
+            ("up[5m]", nil, "15s", "invalid expression type \"range vector\" for range query"),
+            ("up +", nil, nil, "1:5: parse error: unexpected end of input"),
+            ("up", "yesterday", nil, "is not a time"),
+            ("up", nil, "0s", "zero or negative query resolution step"),
+            ("up", nil, "fast", "is not a step"),
+            ("up", nil, "1ms", "exceeded maximum resolution of 11,000 points"),
+            ("up", "1e300", nil, "is out of range"),
+        ] as [(String, String?, String?, String)])
+    func badQueries(_ expression: String, _ time: String?, _ step: String?, _ message: String) {
+        // The file does not exist: every refusal here must come before it is opened.
+        let query = StoreQuery(database: "/nonexistent/modelwatch.db", expression: expression, time: time, step: step, format: .json)
+        #expect {
+            try query.run(now: Self.now)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
     @Test("a line that is not a sample with a timestamp is refused by number, and nothing is written")
     func badImport() {
         let path = NSTemporaryDirectory() + "modelwatch-import-\(UUID().uuidString).sqlite"

@@ -8,19 +8,25 @@ import ModelWatchStore
 public struct OpenMetricsImport {
     /// Why the file could not be imported: a line that does not parse (named by number), or the store.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, for the user.
         public let description: String
     }
 
     /// What an import wrote.
     public struct Summary: CustomStringConvertible, Sendable {
+        /// Samples written.
         public var samples = 0
+        /// Distinct series among them.
         public var series = 0
         public var description: String { "imported \(self.samples) samples of \(self.series) series" }
     }
 
+    /// The store file to load into.
     public var database: String
+    /// The OpenMetrics text.
     public var text: String
 
+    /// An import of `text` into the store at `database`.
     public init(database: String, text: String) {
         self.database = database
         self.text = text

@@ -7,9 +7,11 @@ import ModelWatchStore
 /// into, and prints the answer as a table or as the Prometheus HTTP API's JSON body.
 ///
 /// Three modes: an instant query (`--time`, default now); a range query (`--step`, over `--start`
-/// through `--end`); and, for a plain series selector with `--start`/`--end` but no step, the raw
-/// samples in that span (what `selector[range]` gives).
+/// through `--end`); and, for a plain series selector with `--start`/`--end` but no step, or with
+/// no time at all, the raw samples in that span (what `selector[range]` gives; the last hour by
+/// default, as this command printed before it took PromQL).
 public struct StoreQuery {
+    /// How the answer is printed.
     public enum Format: String, CaseIterable, Sendable {
         case table
         case json
@@ -17,17 +19,26 @@ public struct StoreQuery {
 
     /// Why a query could not be answered: a bad time, expression or file.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, for the user.
         public let description: String
     }
 
+    /// The store file.
     public var database: String
+    /// The PromQL expression.
     public var expression: String
+    /// The time of an instant query.
     public var time: String?
+    /// The first time of a range.
     public var start: String?
+    /// The last time of a range.
     public var end: String?
+    /// The step of a range query.
     public var step: String?
+    /// Table or JSON.
     public var format: Format
 
+    /// A query as the command line gives it; times and step are the user's text.
     public init(
         database: String, expression: String, time: String? = nil, start: String? = nil, end: String? = nil, step: String? = nil,
         format: Format
@@ -74,6 +85,11 @@ public struct StoreQuery {
                 guard (end - start) / step <= 11_000 else {
                     throw Failure(description: "exceeded maximum resolution of 11,000 points per timeseries: try a larger --step")
                 }
+                guard expression.type == .vector || expression.type == .scalar else {
+                    throw Failure(
+                        description:
+                            "invalid expression type \"\(expression.type.rawValue)\" for range query, must be Scalar or instant Vector")
+                }
                 mode = .range(start: start, end: end, step: step)
             } else {
                 guard case .vectorSelector(let selector) = expression, selector.offset == 0, selector.at == nil else {
@@ -84,6 +100,9 @@ public struct StoreQuery {
                 }
                 mode = .raw(selector, start: start, end: end)
             }
+        } else if self.time == nil, case .vectorSelector(let selector) = expression, selector.offset == 0, selector.at == nil {
+            // A bare selector with no time at all prints the last hour of samples, as this command always has.
+            mode = .raw(selector, start: now - 3_600_000, end: now)
         } else {
             mode = .instant(try parse(self.time) ?? now)
         }

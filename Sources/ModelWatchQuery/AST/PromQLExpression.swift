@@ -71,10 +71,13 @@ public enum AtModifier: Sendable, Equatable {
 public struct VectorSelector: Sendable {
     /// The metric name as written, if any (it is also among the matchers as `__name__`).
     public var name: String?
+    /// Every matcher, the metric name included as `__name__`.
     public var matchers: [LabelMatcher]
     /// Milliseconds; negative looks ahead.
     public var offset: Int64 = 0
+    /// The `@` modifier, if any.
     public var at: AtModifier?
+    /// Where it starts in the text.
     public var position: SourcePosition
     /// A number for this selector in its expression, so the engine can keep its series.
     var id: Int = 0
@@ -85,13 +88,17 @@ extension LabelMatcher: @unchecked Sendable {}
 
 /// `expr[range:step]` with its `offset` and `@`.
 public struct Subquery: Sendable {
+    /// The expression evaluated at each step (for an aggregation: the vector aggregated).
     public var expression: PromQLExpression
     /// Milliseconds.
     public var range: Int64
     /// Milliseconds; nil when not written (the engine's default applies).
     public var step: Int64?
+    /// The `offset` in milliseconds; negative looks ahead.
     public var offset: Int64 = 0
+    /// The `@` modifier, if any.
     public var at: AtModifier?
+    /// Where it starts in the text.
     public var position: SourcePosition
     /// A number for this subquery in its expression, so the engine can keep its inner steps.
     var id: Int = 0
@@ -132,7 +139,9 @@ public enum BinaryOperator: String, Sendable {
 
 /// How the series of two vectors are paired.
 public struct VectorMatching: Sendable {
+    /// Which side may have several series per match: many-to-one is `group_left`, one-to-many `group_right`.
     public enum Cardinality: Sendable { case oneToOne, manyToOne, oneToMany, manyToMany }
+    /// How many series of each side may match.
     public var cardinality: Cardinality
     /// The labels of `on(…)` or `ignoring(…)`.
     public var labels: [String]
@@ -144,12 +153,17 @@ public struct VectorMatching: Sendable {
 
 /// `lhs op rhs`.
 public struct BinaryExpression: Sendable {
+    /// The operator.
     public var op: BinaryOperator
+    /// The left operand.
     public var lhs: PromQLExpression
+    /// The right operand.
     public var rhs: PromQLExpression
+    /// Whether `bool` was written after a comparison.
     public var returnBool: Bool
     /// Nil unless both sides are instant vectors.
     public var matching: VectorMatching?
+    /// Where it starts in the text.
     public var position: SourcePosition
 }
 
@@ -164,27 +178,39 @@ public enum AggregateOperator: String, Sendable, CaseIterable {
 
 /// `op [by|without (labels)] ([param,] expr)`.
 public struct AggregateExpression: Sendable {
+    /// The aggregation.
     public var op: AggregateOperator
+    /// The expression evaluated at each step (for an aggregation: the vector aggregated).
     public var expression: PromQLExpression
+    /// The parameter of `topk`, `bottomk`, `quantile` and `count_values`.
     public var parameter: PromQLExpression?
+    /// The labels of `by` or `without`.
     public var grouping: [String]
+    /// True for `without`, false for `by` (or neither).
     public var without: Bool
+    /// Where it starts in the text.
     public var position: SourcePosition
 }
 
 /// `name(args…)`.
 public struct FunctionCall: Sendable {
+    /// The function called.
     public var function: FunctionSignature
+    /// The arguments, as written.
     public var arguments: [PromQLExpression]
+    /// Where it starts in the text.
     public var position: SourcePosition
 }
 
 /// A function's name and types.
 public struct FunctionSignature: Sendable {
+    /// The name PromQL calls it by.
     public var name: String
+    /// The type of each argument.
     public var argumentTypes: [ValueType]
     /// The number of trailing arguments that may be left out, or -1 for any number of extra arguments
     /// of the last type.
     public var optional: Int
+    /// The type of the value it returns.
     public var returnType: ValueType
 }

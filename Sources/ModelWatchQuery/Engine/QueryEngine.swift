@@ -14,6 +14,7 @@ public struct QueryEngine: Sendable {
         /// The step of a subquery written without one, milliseconds (Prometheus: the evaluation interval).
         public var defaultSubqueryStep: Int64 = 60_000
 
+        /// Prometheus's defaults.
         public init() {}
     }
 
@@ -28,6 +29,7 @@ public struct QueryEngine: Sendable {
     private let source: any SeriesSource
     private let options: Options
 
+    /// An engine reading from `source`.
     public init(source: any SeriesSource, options: Options = Options()) {
         self.source = source
         self.options = options

@@ -37,14 +37,18 @@ public struct QueryError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// What went wrong, for callers to act on.
     public let code: Code
     /// What happened, without the position.
     public let message: String
     /// Where in the expression, for parse errors.
     public let position: SourcePosition?
+    /// Where in ModelWatch the error was raised.
     public let file: String
+    /// Line in ModelWatch where the error was raised.
     public let line: Int
 
+    /// Creates an error; parse errors carry the position.
     public init(
         _ code: Code, _ message: String, at position: SourcePosition? = nil, file: String = #fileID, line: Int = #line
     ) {
@@ -69,9 +73,12 @@ public struct QueryError: Error, CustomStringConvertible, Sendable {
 public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
     /// Offset in UTF-8 bytes from the start of the expression.
     public let offset: Int
+    /// 1-based line in the expression.
     public let line: Int
+    /// 1-based column, counted in bytes.
     public let column: Int
 
+    /// A position from its offset, line and column.
     public init(offset: Int, line: Int, column: Int) {
         self.offset = offset
         self.line = line

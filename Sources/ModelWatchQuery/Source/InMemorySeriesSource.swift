@@ -4,6 +4,7 @@ public import ModelWatchStore
 public struct InMemorySeriesSource: SeriesSource, Sendable {
     private var all: [Labels: [Point]] = [:]
 
+    /// An empty source.
     public init() {}
 
     /// Adds a sample; samples of a series may come in any order, a second one at the same time replaces the first.

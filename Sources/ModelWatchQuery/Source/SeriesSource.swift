@@ -14,6 +14,7 @@ public protocol SeriesSource: Sendable {
 public enum StaleMarker {
     /// The bit pattern of Prometheus's stale NaN.
     public static let bitPattern: UInt64 = 0x7ff0_0000_0000_0002
+    /// The stale marker as a value.
     public static let value = Double(bitPattern: bitPattern)
 
     /// Whether a value is a stale marker (not just any NaN).

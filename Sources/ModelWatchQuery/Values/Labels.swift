@@ -3,6 +3,7 @@ public import ModelWatchStore
 /// A label set as PromQL sees it: the metric name is the label `__name__`; labels sorted by name,
 /// names unique, no empty values.
 public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The labels, sorted by name.
     public private(set) var pairs: [SeriesKey.Label]
 
     /// - Parameter pairs: in any order; empty values are dropped, a later duplicate name wins.
@@ -14,6 +15,7 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     private init(sorted: [SeriesKey.Label]) { self.pairs = sorted }
 
+    /// No labels at all.
     public static let empty = Labels(sorted: [])
 
     /// The labels of a stored series, its name as `__name__`.
@@ -29,6 +31,7 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
         return ""
     }
 
+    /// Whether a label of that name is present.
     public func has(_ name: String) -> Bool { self.pairs.contains { $0.name == name } }
 
     /// The same labels with one set (or removed when `value` is empty).

@@ -1,10 +1,13 @@
 /// One value of an instant vector: a series' labels and its value at the evaluation time.
 public struct VectorSample: Sendable {
+    /// The series, its metric name as `__name__`.
     public var labels: Labels
     /// Milliseconds; the evaluation time, or the sample's own time where Prometheus keeps it.
     public var timestamp: Int64
+    /// The value.
     public var value: Double
 
+    /// A sample of a vector.
     public init(labels: Labels, timestamp: Int64, value: Double) {
         self.labels = labels
         self.timestamp = timestamp
@@ -16,8 +19,10 @@ public struct VectorSample: Sendable {
 public struct Point: Sendable, Equatable {
     /// Milliseconds since the epoch.
     public var timestamp: Int64
+    /// The value.
     public var value: Double
 
+    /// A point of a series.
     public init(timestamp: Int64, value: Double) {
         self.timestamp = timestamp
         self.value = value
@@ -26,9 +31,12 @@ public struct Point: Sendable, Equatable {
 
 /// A series with points in time order.
 public struct Series: Sendable {
+    /// The series, its metric name as `__name__`.
     public var labels: Labels
+    /// The points, oldest first.
     public var points: [Point]
 
+    /// A series and its points.
     public init(labels: Labels, points: [Point]) {
         self.labels = labels
         self.points = points
