@@ -2,12 +2,14 @@
 # Installs what ModelWatch needs on a fresh Debian machine with the Swift toolchain. Safe to re-run.
 #
 #   bash .ci/setup.sh demo   what the demo (examples/demo.sh) uses: libcurl and SQLite to build,
-#                            curl, and MLServer with scikit-learn in .venv (about 700 MB)
+#                            curl, and MLServer with scikit-learn in .venv (about 530 MB)
 #   bash .ci/setup.sh        everything the tests and benchmarks use besides: nginx, wrk, the sqlite3
-#                            shell, Prometheus with promtool, the KServe Python server in .venv-kserve
+#                            shell, Prometheus with promtool, headless Chromium (the status page's
+#                            test), the KServe Python server in .venv-kserve
 #                            (its pins clash with MLServer's), numpy, scipy and Evidently in
 #                            .venv-oracle (the drift tests' oracle), and hadolint and
-#                            kubernetes-validate in .venv-deploy (the deployment files' linters)
+#                            kubernetes-validate in .venv-deploy (the deployment files' linters), and
+#                            Prometheus's own PromQL tests from Debian's source package in .peers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scope=${1:-all}
@@ -23,7 +25,7 @@ sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
 packages=(libcurl4-openssl-dev libsqlite3-dev curl)
-if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk prometheus); fi
+if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk prometheus chromium); fi
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for package in "${packages[@]}"; do

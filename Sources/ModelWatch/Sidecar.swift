@@ -1,4 +1,5 @@
 public import Logging
+import ModelWatchDrift
 import ModelWatchMetrics
 import ModelWatchProxy
 import ModelWatchQuery
@@ -53,19 +54,25 @@ public enum Sidecar {
         )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
-        // The query API reads the store file the recorder writes, through read-only connections.
-        let api =
+        // The query API and the status page read the store file the recorder writes, through
+        // read-only connections.
+        let readPlane =
             configuration.storage.enabled
-            ? PrometheusAPI(
-                readPlane: ReadPlane(
-                    path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued
-                ),
-                options: configuration.query, catalogue: catalogue) : nil
+            ? ReadPlane(
+                path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued)
+            : nil
+        let api = readPlane.map { PrometheusAPI(readPlane: $0, options: configuration.query, catalogue: catalogue) }
+        let statusPage = readPlane.map {
+            StatusPage(
+                readPlane: $0, readiness: readiness, thresholds: configuration.drift.settings.thresholds,
+                baselineModels: Set(configuration.drift.models.keys), storagePath: configuration.storage.path)
+        }
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness, catalogue: catalogue, api: api))
+                try channel.pipeline.syncOperations.addHandler(
+                    AdminHandler(readiness: readiness, catalogue: catalogue, api: api, statusPage: statusPage))
             }
         }
         logger.info(
@@ -108,15 +115,17 @@ public enum Sidecar {
         } catch {
             throw SidecarStartError(description: error.message)
         }
-        let api = PrometheusAPI(
-            readPlane: ReadPlane(path: database, readers: query.maxConcurrency, maxWaiting: query.maxQueued), options: query,
-            catalogue: nil)
+        let readPlane = ReadPlane(path: database, readers: query.maxConcurrency, maxWaiting: query.maxQueued)
+        let api = PrometheusAPI(readPlane: readPlane, options: query, catalogue: nil)
+        let statusPage = StatusPage(
+            readPlane: readPlane, readiness: nil, thresholds: DriftThresholds(), baselineModels: [], storagePath: database)
         let server = HTTPServer(
             name: "query API", address: listen, group: MultiThreadedEventLoopGroup.singleton, gracePeriod: .seconds(1), logger: logger
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: nil, catalogue: nil, api: api))
+                try channel.pipeline.syncOperations.addHandler(
+                    AdminHandler(readiness: nil, catalogue: nil, api: api, statusPage: statusPage))
             }
         }
         logger.info("serving the query API over a store file", metadata: ["storage.path": "\(database)", "api.listen": "\(listen)"])

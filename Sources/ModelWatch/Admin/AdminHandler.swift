@@ -20,6 +20,7 @@ final class AdminHandler: ChannelInboundHandler {
     private let readiness: ReadinessProbe?
     private let catalogue: MetricCatalogue?
     private let api: PrometheusAPI?
+    private let statusPage: StatusPage?
     private var request: HTTPRequestHead?
     private var body: [UInt8] = []
     private var bodyTooLarge = false
@@ -28,10 +29,12 @@ final class AdminHandler: ChannelInboundHandler {
     ///   - readiness: the backend's readiness; `nil` when serving a store file alone (always ready).
     ///   - catalogue: what `/metrics` exposes; `nil` for no `/metrics`.
     ///   - api: the query API; `nil` for none.
-    init(readiness: ReadinessProbe?, catalogue: MetricCatalogue?, api: PrometheusAPI? = nil) {
+    ///   - statusPage: the page at `/` and `/models/<model>`; `nil` for none.
+    init(readiness: ReadinessProbe?, catalogue: MetricCatalogue?, api: PrometheusAPI? = nil, statusPage: StatusPage? = nil) {
         self.readiness = readiness
         self.catalogue = catalogue
         self.api = api
+        self.statusPage = statusPage
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -51,6 +54,13 @@ final class AdminHandler: ChannelInboundHandler {
             self.request = nil
             if let api = self.api, head.uri.hasPrefix("/api/") {
                 self.answerAPI(head, api: api, context: context)
+                return
+            }
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if let page = self.statusPage, head.method == .GET || head.method == .HEAD,
+                path == "/" || path == "/index.html" || path.hasPrefix("/models/")
+            {
+                self.answerStatusPage(head, path: path, page: page, context: context)
                 return
             }
             if head.method == .GET || head.method == .HEAD, head.uri.split(separator: "?").first == "/metrics",
@@ -109,6 +119,19 @@ final class AdminHandler: ChannelInboundHandler {
                 status: HTTPResponseStatus(statusCode: answer.status), contentType: "application/json",
                 body: ByteBuffer(string: answer.body),
                 to: head, context: context)
+        }
+    }
+
+    /// Renders the status page off the event loop (its numbers come from the read plane).
+    private func answerStatusPage(_ head: HTTPRequestHead, path: String, page: StatusPage, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        loop.makeFutureWithTask { await page.respond(to: path) }.whenComplete { result in
+            let (handler, context) = bound.value
+            let answer: (status: Int, html: String) = (try? result.get()) ?? (404, StatusHTML.notFound(path))
+            handler.respond(
+                status: HTTPResponseStatus(statusCode: answer.status), contentType: "text/html; charset=utf-8",
+                body: ByteBuffer(string: answer.html), to: head, context: context)
         }
     }
 
