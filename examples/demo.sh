@@ -34,16 +34,17 @@ rm -f "$db" "$db-wal" "$db-shm"
 work=$(mktemp -d /tmp/modelwatch-demo.XXXXXX)
 mlserver_pid=""
 sidecar_pid=""
-stop_process() { # pid: SIGTERM, then SIGKILL if it has not exited 5 s later
+stop_process() { # pid [seconds]: SIGTERM, then SIGKILL if it has not exited that long after (5 s)
     kill -TERM "$1" 2>/dev/null || return 0
-    (sleep 5 && kill -KILL "$1" 2>/dev/null) &
+    (sleep "${2:-5}" && kill -KILL "$1" 2>/dev/null) &
     local killer=$!
     wait "$1" 2>/dev/null || true
     kill "$killer" 2>/dev/null || true
     wait "$killer" 2>/dev/null || true
 }
 cleanup() {
-    for pid in $sidecar_pid $mlserver_pid; do stop_process "$pid"; done
+    [ -n "$sidecar_pid" ] && stop_process "$sidecar_pid" 40
+    [ -n "$mlserver_pid" ] && stop_process "$mlserver_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -134,7 +135,8 @@ while [ "$stop" = 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
 done
 
 # A graceful stop seals the live minute into the store; from then on the file alone tells drift.
-stop_process "$sidecar_pid"
+# Its grace period is 30 s; a clean stop takes well under a second.
+stop_process "$sidecar_pid" 40
 sidecar_pid=""
 now=$(date +%s)
 echo
@@ -147,7 +149,9 @@ if [ "$now" -le "$shift_at" ]; then
 fi
 echo "demo: BEFORE the shift (modelwatch drift --db $db --model iris --at $shift_at --window 5m):"
 "$binary" drift --db "$db" --model iris --at "$shift_at" --window 5m
-after=$(((now - shift_at + 59) / 60))
+# The window ends at the next minute boundary, so it holds exactly the minutes from the shift on.
+until=$(((now + 59) / 60 * 60))
+after=$(((until - shift_at) / 60))
 echo
-echo "demo: AFTER the shift (modelwatch drift --db $db --model iris --window ${after}m):"
-"$binary" drift --db "$db" --model iris --window "${after}m"
+echo "demo: AFTER the shift (modelwatch drift --db $db --model iris --at $until --window ${after}m):"
+"$binary" drift --db "$db" --model iris --at "$until" --window "${after}m"
