@@ -117,6 +117,11 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchReference",
+            swiftSettings: sharedSwiftSettings,
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
             swiftSettings: sharedSwiftSettings
@@ -144,6 +149,12 @@ let package = Package(
         .testTarget(
             name: "ModelWatchDriftTests",
             dependencies: ["ModelWatchDrift", "ModelWatchProtocols", "TestSupport"],
+            exclude: ["Oracle"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchReferenceTests",
+            dependencies: ["ModelWatchReference", "TestSupport"],
             exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),

@@ -50,3 +50,6 @@ if ! .venv-oracle/bin/python -c 'import numpy, scipy, evidently' >/dev/null 2>&1
     echo "setup: installing numpy, scipy and Evidently into .venv-oracle"
     .venv-oracle/bin/pip install -q --disable-pip-version-check -r Tests/ModelWatchDriftTests/Oracle/requirements.txt
 fi
+
+# The ONNX reference interpreter's oracle (onnx, onnxruntime, scikit-learn, skl2onnx) in .venv-onnx.
+bash .ci/setup-onnx.sh
