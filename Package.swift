@@ -78,6 +78,7 @@ let package = Package(
                 "ModelWatchMetrics",
                 "ModelWatchStore",
                 "ModelWatchDrift",
+                "ModelWatchReference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -120,6 +121,12 @@ let package = Package(
             name: "ModelWatchReference",
             swiftSettings: sharedSwiftSettings,
             linkerSettings: [.linkedLibrary("m")]
+        ),
+        .executableTarget(
+            name: "modelwatch-reference-bench",
+            dependencies: ["ModelWatchReference"],
+            path: "bench/ReferenceBenchmark",
+            swiftSettings: sharedSwiftSettings
         ),
         .target(
             name: "TestSupport",

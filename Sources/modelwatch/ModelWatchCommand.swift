@@ -10,7 +10,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self, BaselineCommand.self, DriftCommand.self]
+        subcommands: [Serve.self, Check.self, Query.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self]
     )
 }
 

@@ -44,7 +44,7 @@ import Testing
         }
         let total = skipped.values.reduce(0, +)
         print("ONNX node tests: \(passed) passed, \(total) skipped, \(failures.count) failed")
-        for (reason, count) in skipped.sorted(by: { $0.value > $1.value }).prefix(40) { print("  skipped \(count): \(reason)") }
+        for (reason, count) in skipped.sorted(by: { $0.value > $1.value }).prefix(60) { print("  skipped \(count): \(reason)") }
         for failure in failures { print("  FAILED \(failure)") }
         #expect(failures.isEmpty, "\(failures.count) supported node cases failed: \(failures.prefix(20))")
         let uncovered = Set(ReferenceModel.supportedOperators).subtracting(covered).subtracting(Self.coveredByScikitLearnCases)

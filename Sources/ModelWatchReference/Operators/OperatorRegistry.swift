@@ -42,6 +42,10 @@ enum OperatorRegistry {
         add("Slice", since: 10) { _ throws(ReferenceError) in SliceKernel() }
         add("BatchNormalization", since: 9) { context throws(ReferenceError) in try BatchNormalizationKernel(context) }
         add("LayerNormalization", since: 17) { context throws(ReferenceError) in try LayerNormalizationKernel(context) }
+        add("Conv") { context throws(ReferenceError) in try ConvKernel(context) }
+        for kind in PoolKernel.Kind.allCases {
+            add(kind.rawValue) { context throws(ReferenceError) in try PoolKernel(kind, context) }
+        }
         for (name, make) in MachineLearningOperators.all {
             entries["ai.onnx.ml.\(name)"] = Entry(since: 1, make: make)
         }

@@ -1,0 +1,35 @@
+// Times the built-in ONNX interpreter on a model and a batch of rows, the same files the
+// onnxruntime side of bench/reference_bench.py times.
+//
+// Usage: modelwatch-reference-bench MODEL.onnx INPUT.pb BATCH ITERATIONS   (build with -c release)
+// Prints one line: the median microseconds per run over ITERATIONS runs, and the model's size.
+import Foundation
+import ModelWatchReference
+
+let arguments = CommandLine.arguments
+guard arguments.count == 5, let batch = Int(arguments[3]), let iterations = Int(arguments[4]) else {
+    FileHandle.standardError.write(Data("usage: modelwatch-reference-bench MODEL.onnx INPUT.pb BATCH ITERATIONS\n".utf8))
+    exit(2)
+}
+let model = try ReferenceModel(contentsOf: arguments[1])
+let all = try Tensor(protobuf: [UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))))
+guard case .float(let values) = all.storage, all.shape.count == 2, all.shape[0] >= batch else {
+    FileHandle.standardError.write(Data("the input must be a float [N, F] tensor with N ≥ batch\n".utf8))
+    exit(2)
+}
+let features = all.shape[1]
+let input = try Tensor(shape: [batch, features], floats: Array(values.prefix(batch * features)))
+let name = model.inputs[0].name
+var session = model.makeSession()
+for _ in 0..<min(iterations, 200) { _ = try session.run(tensors: [name: input]) }
+let clock = ContinuousClock()
+var samples: [Double] = []
+samples.reserveCapacity(iterations)
+for _ in 0..<iterations {
+    let start = clock.now
+    _ = try session.run(tensors: [name: input])
+    let elapsed = clock.now - start
+    samples.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+}
+samples.sort()
+print(String(format: "%.2f", samples[samples.count / 2]))
