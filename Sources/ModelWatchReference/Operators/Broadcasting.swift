@@ -73,12 +73,26 @@ enum Broadcasting {
             let scalar = a[0]
             return (b.map { operation(scalar, $0) }, shape)
         }
+        // A trailing operand (a bias row, a per-feature vector) repeats every `b.count` elements.
+        if aShape == shape, b.count > 0, Self.isTrailing(bShape, of: shape) {
+            let width = b.count
+            var values: [R] = []
+            values.reserveCapacity(a.count)
+            for index in 0..<a.count { values.append(operation(a[index], b[index % width])) }
+            return (values, shape)
+        }
         let aIndices = self.indices(of: aShape, in: shape)
         let bIndices = self.indices(of: bShape, in: shape)
         var values: [R] = []
         values.reserveCapacity(aIndices.count)
         for position in 0..<aIndices.count { values.append(operation(a[aIndices[position]], b[bIndices[position]])) }
         return (values, shape)
+    }
+
+    /// Whether `shape`, leading 1s removed, equals the trailing dimensions of `target`.
+    static func isTrailing(_ shape: [Int], of target: [Int]) -> Bool {
+        let trimmed = shape.drop { $0 == 1 }
+        return trimmed.count <= target.count && Array(target.suffix(trimmed.count)) == Array(trimmed)
     }
 
     /// Repeats a tensor's elements to fill a broadcast target shape.

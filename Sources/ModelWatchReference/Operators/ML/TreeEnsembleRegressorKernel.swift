@@ -44,8 +44,8 @@ struct TreeEnsembleRegressorKernel: Kernel {
                 case .sum, .average:
                     self.forest.accumulate(row: rowBuffer, into: &scores, has: &has)
                 case .min, .max:
-                    for root in self.forest.roots {
-                        for weight in self.forest.weights[self.forest.leaf(from: root, row: rowBuffer)] where weight.target < targets {
+                    self.forest.forEachLeaf(row: rowBuffer) { weights in
+                        for weight in weights where weight.target < targets {
                             let better =
                                 self.aggregate == .min ? weight.value < scores[weight.target] : weight.value > scores[weight.target]
                             if !has[weight.target] || better { scores[weight.target] = weight.value }

@@ -18,6 +18,22 @@ struct TreeForest: Sendable {
     var missingTracksTrue: [Bool] = []
     var weights: [[Weight]] = []
     var roots: [Int] = []
+    /// The nodes packed for traversal, built once at load from the arrays above.
+    var packed: [PackedNode] = []
+    /// Every leaf's weights, one after the other; a packed leaf names its range.
+    var packedWeights: [Weight] = []
+
+    /// One node in a single contiguous array, so a traversal touches one cache line per node.
+    struct PackedNode: Sendable {
+        var threshold: Double
+        var feature: Int32
+        var trueChild: Int32
+        var falseChild: Int32
+        var weightStart: Int32
+        var weightCount: Int32
+        var mode: Mode
+        var missingTracksTrue: Bool
+    }
     /// Thresholds and weights were given as doubles (`*_as_tensor`): sums are kept in double.
     var isDouble = false
     var maximumFeature = -1
@@ -96,6 +112,16 @@ struct TreeForest: Sendable {
             self.weights[position].append(Weight(target: Int(weightTargets[index]), value: weightValues[index]))
         }
         try self.checkAcyclic()
+        guard count < Int(Int32.max), weightTrees.count < Int(Int32.max) else { throw ReferenceError(.invalidGraph, "too many tree nodes") }
+        for index in 0..<count {
+            self.packed.append(
+                PackedNode(
+                    threshold: self.thresholds[index], feature: Int32(truncatingIfNeeded: self.features[index]),
+                    trueChild: Int32(self.trueChildren[index]), falseChild: Int32(self.falseChildren[index]),
+                    weightStart: Int32(self.packedWeights.count), weightCount: Int32(self.weights[index].count),
+                    mode: self.modes[index], missingTracksTrue: self.missingTracksTrue[index]))
+            self.packedWeights.append(contentsOf: self.weights[index])
+        }
     }
 
     private struct TreeKey: Hashable {
@@ -129,28 +155,40 @@ struct TreeForest: Sendable {
 
     /// The leaf a row reaches from `root`.
     @inline(__always)
-    func leaf(from root: Int, row: UnsafeBufferPointer<Double>) -> Int {
-        var node = root
+    static func leaf(_ nodes: UnsafeBufferPointer<PackedNode>, from root: Int, row: UnsafeBufferPointer<Double>) -> Int {
+        var index = root
         while true {
-            let mode = self.modes[node]
-            if mode == .leaf { return node }
-            let x = row[self.features[node]]
-            let threshold = self.thresholds[node]
+            let node = nodes[index]
+            if node.mode == .leaf { return index }
+            let x = row[Int(node.feature)]
             let goesTrue: Bool
             if x.isNaN {
-                goesTrue = self.missingTracksTrue[node] || mode == .notEqual
+                goesTrue = node.missingTracksTrue || node.mode == .notEqual
             } else {
-                switch mode {
-                case .lessOrEqual: goesTrue = x <= threshold
-                case .less: goesTrue = x < threshold
-                case .greaterOrEqual: goesTrue = x >= threshold
-                case .greater: goesTrue = x > threshold
-                case .equal: goesTrue = x == threshold
-                case .notEqual: goesTrue = x != threshold
+                switch node.mode {
+                case .lessOrEqual: goesTrue = x <= node.threshold
+                case .less: goesTrue = x < node.threshold
+                case .greaterOrEqual: goesTrue = x >= node.threshold
+                case .greater: goesTrue = x > node.threshold
+                case .equal: goesTrue = x == node.threshold
+                case .notEqual: goesTrue = x != node.threshold
                 case .leaf: goesTrue = true
                 }
             }
-            node = goesTrue ? self.trueChildren[node] : self.falseChildren[node]
+            index = Int(goesTrue ? node.trueChild : node.falseChild)
+        }
+    }
+
+    /// Calls `body` with every tree's leaf for one row, in tree order.
+    @inline(__always)
+    func forEachLeaf(row: UnsafeBufferPointer<Double>, _ body: (UnsafeBufferPointer<Weight>) -> Void) {
+        self.packed.withUnsafeBufferPointer { nodes in
+            self.packedWeights.withUnsafeBufferPointer { weights in
+                for root in self.roots {
+                    let leaf = nodes[Self.leaf(nodes, from: root, row: row)]
+                    body(UnsafeBufferPointer(rebasing: weights[Int(leaf.weightStart)..<Int(leaf.weightStart + leaf.weightCount)]))
+                }
+            }
         }
     }
 
@@ -168,15 +206,20 @@ struct TreeForest: Sendable {
 
     /// Sums every tree's leaf weights per target for one row, in tree order; a target no leaf touches has no score.
     func accumulate(row: UnsafeBufferPointer<Double>, into scores: inout [Double], has: inout [Bool]) {
-        for root in self.roots {
-            let leaf = self.leaf(from: root, row: row)
-            for weight in self.weights[leaf] where weight.target < scores.count {
-                if self.isDouble {
-                    scores[weight.target] += weight.value
-                } else {
-                    scores[weight.target] = Double(Float(scores[weight.target]) + Float(weight.value))
+        let isDouble = self.isDouble
+        let count = scores.count
+        scores.withUnsafeMutableBufferPointer { scores in
+            has.withUnsafeMutableBufferPointer { has in
+                self.forEachLeaf(row: row) { weights in
+                    for weight in weights where weight.target < count {
+                        if isDouble {
+                            scores[weight.target] += weight.value
+                        } else {
+                            scores[weight.target] = Double(Float(scores[weight.target]) + Float(weight.value))
+                        }
+                        has[weight.target] = true
+                    }
                 }
-                has[weight.target] = true
             }
         }
     }
