@@ -37,8 +37,8 @@ def main():
         "mlp_20_64_32_3": MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=200, random_state=0),
     }
     iterations = int(os.environ.get("ITERATIONS", "2000"))
-    print("| model | batch | onnxruntime µs | interpreter µs | ratio | .onnx bytes |")
-    print("|---|---|---|---|---|---|")
+    print("| model | batch | onnxruntime µs | interpreter µs | ratio | .onnx bytes | resident bytes a loaded model keeps |")
+    print("|---|---|---|---|---|---|---|")
     for name, model in models.items():
         model.fit(X, y)
         onx = to_onnx(model, X[:1], options={id(model): {"zipmap": False}}, target_opset={"": 18, "ai.onnx.ml": 3})
@@ -63,9 +63,11 @@ def main():
                 session.run(None, feed)
                 samples.append((time.perf_counter_ns() - start) / 1000)
             samples.sort()
-            ours = float(subprocess.check_output([BINARY, path, rows, str(batch), str(iterations)]).decode().strip())
+            answer = subprocess.check_output([BINARY, path, rows, str(batch), str(iterations)]).decode().split()
+            ours, kept = float(answer[0]), int(answer[1])
             theirs = samples[len(samples) // 2]
-            print(f"| {name} | {batch} | {theirs:.1f} | {ours:.1f} | {ours / theirs:.2f}x | {os.path.getsize(path)} |")
+            size = os.path.getsize(path)
+            print(f"| {name} | {batch} | {theirs:.1f} | {ours:.1f} | {ours / theirs:.2f}x | {size} | {kept} ({kept / size:.2f}x) |")
     sys.stdout.flush()
 
 

@@ -122,6 +122,14 @@ struct TreeForest: Sendable {
                     mode: self.modes[index], missingTracksTrue: self.missingTracksTrue[index]))
             self.packedWeights.append(contentsOf: self.weights[index])
         }
+        // Only the packed form is read from here on; the loose arrays would double the model's memory.
+        self.modes = []
+        self.features = []
+        self.thresholds = []
+        self.trueChildren = []
+        self.falseChildren = []
+        self.missingTracksTrue = []
+        self.weights = []
     }
 
     private struct TreeKey: Hashable {
