@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelWatchReferenceTests",
-            dependencies: ["ModelWatchReference", "TestSupport"],
+            dependencies: ["ModelWatchReference", "ModelWatch", "TestSupport"],
             exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),

@@ -92,7 +92,7 @@ struct UnaryKernel: Kernel {
         case .sqrt: return values.map { $0.squareRoot() }
         case .exp: return values.map { T.exponential($0) }
         case .log: return values.map { T.logarithm($0) }
-        case .relu: return values.map { $0 > 0 ? $0 : 0 }
+        case .relu: return values.map { $0 < 0 ? 0 : $0 }  // NaN stays NaN, as numpy's maximum(x, 0)
         case .leakyRelu: return values.map { $0 >= 0 ? $0 : alpha * $0 }
         case .elu: return values.map { $0 >= 0 ? $0 : alpha * (T.exponential($0) - 1) }
         case .sigmoid: return values.map { $0 >= 0 ? 1 / (1 + T.exponential(-$0)) : T.exponential($0) / (1 + T.exponential($0)) }
