@@ -31,7 +31,7 @@ public enum Attribute: Sendable {
             case (4, .lengthDelimited): string = try reader.readString()
             case (5, .lengthDelimited):
                 var message = try reader.readMessage()
-                do { tensor = try Tensor.read(&message).1 } catch { throw error.within("attribute '\(name)'") }
+                do { tensor = try Tensor.read(&message, widening: true).1 } catch { throw error.within("attribute '\(name)'") }
             case (7, _): try reader.readRepeatedFloat(wireType, into: &floats)
             case (8, _): try reader.readRepeatedVarint(wireType, into: &ints)
             case (9, .lengthDelimited): strings.append(try reader.readString())

@@ -1,6 +1,9 @@
 extension Tensor {
     /// Reads a `TensorProto`: its name and the tensor, from `raw_data` or the typed repeated fields.
-    static func read(_ reader: inout WireReader) throws(ReferenceError) -> (String, Tensor) {
+    ///
+    /// With `widening`, the narrow integer types (uint8, int8, uint16, int16) are read into int32
+    /// storage: attributes such as TreeEnsemble's `nodes_modes` are uint8 tensors.
+    static func read(_ reader: inout WireReader, widening: Bool = false) throws(ReferenceError) -> (String, Tensor) {
         var name = ""
         var dims: [Int64] = []
         var dataType: Int64 = 0
@@ -45,6 +48,27 @@ extension Tensor {
         }
         guard let count = Tensor.elementCount(shape), count <= 1 << 31 else {
             throw ReferenceError(.malformed, "\(label) has shape \(shape), too large")
+        }
+        if widening, let width = [2: 1, 3: 1, 4: 2, 5: 2][dataType] {
+            let signed = dataType == 3 || dataType == 5
+            var values: [Int32]
+            if let raw {
+                guard raw.count == count * width else {
+                    throw ReferenceError(.malformed, "\(label): raw_data has \(raw.count) bytes, expected \(count * width)")
+                }
+                values = (0..<count).map { index in
+                    let offset = raw.startIndex + index * width
+                    let bits = width == 1 ? UInt16(raw[offset]) : UInt16(raw[offset]) | UInt16(raw[offset + 1]) << 8
+                    if !signed { return Int32(bits) }
+                    return width == 1 ? Int32(Int8(truncatingIfNeeded: bits)) : Int32(Int16(bitPattern: bits))
+                }
+            } else {
+                values = int32s.map { Int32(truncatingIfNeeded: $0) }
+            }
+            guard values.count == count else {
+                throw ReferenceError(.malformed, "\(label) has \(values.count) elements for shape \(shape)")
+            }
+            return (name, Tensor(checkedShape: shape, .int32(values)))
         }
         let type: ElementType
         do { type = try ElementType.onnx(dataType) } catch { throw error.within(label) }

@@ -2,6 +2,7 @@
 enum MachineLearningOperators {
     static let all: [(String, @Sendable (KernelContext) throws(ReferenceError) -> any Kernel)] = [
         ("TreeEnsembleClassifier", { context throws(ReferenceError) in try TreeEnsembleClassifierKernel(context) }),
+        ("TreeEnsemble", { context throws(ReferenceError) in try TreeEnsembleKernel(context) }),
         ("TreeEnsembleRegressor", { context throws(ReferenceError) in try TreeEnsembleRegressorKernel(context) }),
         ("LinearClassifier", { context throws(ReferenceError) in try LinearClassifierKernel(context) }),
         ("LinearRegressor", { context throws(ReferenceError) in try LinearRegressorKernel(context) }),
