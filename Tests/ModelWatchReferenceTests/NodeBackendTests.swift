@@ -52,6 +52,35 @@ import Testing
         #expect(passed > 300)
     }
 
+    /// Debian's `libonnx-testdata` (ONNX 1.12's node tests): the operator versions of that release,
+    /// such as the Reduce operators with axes as attributes, at ONNX's default tolerance.
+    @Test func debianNodeCasesPass() throws {
+        let folder = URL(fileURLWithPath: "/usr/share/libonnx-testdata/data/node")
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            try #require(!ReferenceOracle.required, "CI=true and libonnx-testdata is not installed: run `bash .ci/setup-onnx.sh`")
+            print("Debian node tests skipped: libonnx-testdata is not installed")
+            return
+        }
+        var passed = 0
+        var skipped: [String: Int] = [:]
+        var failures: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
+            let directory = folder.appendingPathComponent(name)
+            let sets =
+                (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasPrefix("test_data_set_") }.count ?? 0
+            switch Self.runCase(directory, sets: sets, rtol: 1e-3, atol: 1e-7) {
+            case .passed: passed += 1
+            case .skipped(let reason): skipped[reason, default: 0] += 1
+            case .failed(let reason): failures.append("\(name): \(reason)")
+            }
+        }
+        print("Debian libonnx-testdata node tests: \(passed) passed, \(skipped.values.reduce(0, +)) skipped, \(failures.count) failed")
+        for (reason, count) in skipped.sorted(by: { $0.value > $1.value }).prefix(20) { print("  skipped \(count): \(reason)") }
+        for failure in failures { print("  FAILED \(failure)") }
+        #expect(failures.isEmpty, "\(failures.count) supported Debian node cases failed: \(failures.prefix(20))")
+        #expect(passed > 200)
+    }
+
     enum Outcome {
         case passed(Set<String>)
         case skipped(String)

@@ -56,9 +56,61 @@ def write_node_cases(root):
                             f.write(proto.SerializeToString())
                 sets += 1
         manifest.append({"name": case.name, "rtol": case.rtol, "atol": case.atol, "sets": sets, "skip": skip})
+    manifest.extend(write_legacy_cases(out))
     with open(os.path.join(out, "manifest.jsonl"), "w") as f:
         for entry in manifest:
             f.write(json.dumps(entry) + "\n")
+
+
+def write_legacy_cases(out):
+    """The older operator forms still in use (attributes that later became inputs, Softmax's
+    flattening before opset 13), which ONNX's current node tests no longer cover, with
+    onnxruntime's outputs."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    rng = np.random.RandomState(3)
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    x1 = rng.normal(size=(2, 1, 4)).astype(np.float32)
+    cases = [
+        ("softmax_axis1", 11, "Softmax", x, {"axis": 1}),
+        ("softmax_default", 11, "Softmax", x, {}),
+        ("logsoftmax_axis0", 11, "LogSoftmax", x, {"axis": 0}),
+        ("squeeze_axes_attribute", 11, "Squeeze", x1, {"axes": [1]}),
+        ("unsqueeze_axes_attribute", 11, "Unsqueeze", x, {"axes": [0, 3]}),
+        ("reducesum_axes_attribute", 11, "ReduceSum", x, {"axes": [1], "keepdims": 0}),
+        ("reducemean_axes_attribute", 13, "ReduceMean", x, {"axes": [-1]}),
+        ("reducemax_axes_attribute", 13, "ReduceMax", x, {"axes": [0, 2], "keepdims": 0}),
+        ("reducesumsquare_axes_attribute", 13, "ReduceSumSquare", x, {"axes": [2]}),
+        ("reducemean_all", 13, "ReduceMean", x, {}),
+        ("clip_attributes", 6, "Clip", x, {"min": -0.5, "max": 0.7}),
+        ("argmax_keepdims0", 11, "ArgMax", x, {"axis": 2, "keepdims": 0}),
+        ("flatten_axis2", 11, "Flatten", x, {"axis": 2}),
+    ]
+    entries = []
+    for name, opset, op, value, attributes in cases:
+        name = f"legacy_{name}_opset{opset}"
+        node = helper.make_node(op, ["x"], ["y"], **attributes)
+        graph = helper.make_graph(
+            [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, value.shape)],
+            [helper.make_tensor_value_info("y", TensorProto.INT64 if op == "ArgMax" else TensorProto.FLOAT, None)],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=7)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        result = session.run(None, {"x": value})[0]
+        directory = os.path.join(out, name)
+        data = os.path.join(directory, "test_data_set_0")
+        os.makedirs(data, exist_ok=True)
+        with open(os.path.join(directory, "model.onnx"), "wb") as f:
+            f.write(model.SerializeToString())
+        with open(os.path.join(data, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(value).SerializeToString())
+        with open(os.path.join(data, "output_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(np.asarray(result)).SerializeToString())
+        entries.append({"name": name, "rtol": 1e-5, "atol": 1e-6, "sets": 1, "skip": None})
+    return entries
 
 
 def write_sklearn_cases(root):
