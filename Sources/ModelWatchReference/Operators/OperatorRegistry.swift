@@ -42,6 +42,11 @@ enum OperatorRegistry {
         add("Slice", since: 10) { _ throws(ReferenceError) in SliceKernel() }
         add("BatchNormalization", since: 9) { context throws(ReferenceError) in try BatchNormalizationKernel(context) }
         add("LayerNormalization", since: 17) { context throws(ReferenceError) in try LayerNormalizationKernel(context) }
+        add("Split", since: 2) { context throws(ReferenceError) in try SplitKernel(context) }
+        add("Tile", since: 6) { _ throws(ReferenceError) in TileKernel() }
+        add("Pad", since: 2) { context throws(ReferenceError) in try PadKernel(context) }
+        add("Range", since: 11) { _ throws(ReferenceError) in RangeKernel() }
+        add("CastLike", since: 15) { _ throws(ReferenceError) in CastLikeKernel() }
         add("Conv") { context throws(ReferenceError) in try ConvKernel(context) }
         for kind in PoolKernel.Kind.allCases {
             add(kind.rawValue) { context throws(ReferenceError) in try PoolKernel(kind, context) }

@@ -11,6 +11,8 @@ protocol RealElement: BinaryFloatingPoint, Sendable {
     static func hyperbolicTangent(_ x: Self) -> Self
     static func errorFunction(_ x: Self) -> Self
     static func power(_ x: Self, _ y: Self) -> Self
+    static func sine(_ x: Self) -> Self
+    static func cosine(_ x: Self) -> Self
 }
 
 extension Float: RealElement {
@@ -19,6 +21,8 @@ extension Float: RealElement {
     static func hyperbolicTangent(_ x: Float) -> Float { tanhf(x) }
     static func errorFunction(_ x: Float) -> Float { erff(x) }
     static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    static func sine(_ x: Float) -> Float { sinf(x) }
+    static func cosine(_ x: Float) -> Float { cosf(x) }
 }
 
 extension Double: RealElement {
@@ -27,4 +31,6 @@ extension Double: RealElement {
     static func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
     static func errorFunction(_ x: Double) -> Double { erf(x) }
     static func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+    static func sine(_ x: Double) -> Double { sin(x) }
+    static func cosine(_ x: Double) -> Double { cos(x) }
 }

@@ -20,6 +20,8 @@ struct UnaryKernel: Kernel {
         case not = "Not"
         case softplus = "Softplus"
         case elu = "Elu"
+        case sin = "Sin"
+        case cos = "Cos"
         case hardSigmoid = "HardSigmoid"
         case sign = "Sign"
 
@@ -28,7 +30,7 @@ struct UnaryKernel: Kernel {
             case .gelu: return 20
             case .not: return 1
             case .erf, .sign: return 9
-            case .dropout: return 7
+            case .dropout, .sin, .cos: return 7
             default: return 6
             }
         }
@@ -107,6 +109,8 @@ struct UnaryKernel: Kernel {
             }
             return values.map { x in x / 2 * (1 + T.errorFunction(x * T(0.7071067811865476))) }
         case .reciprocal: return values.map { 1 / $0 }
+        case .sin: return values.map { T.sine($0) }
+        case .cos: return values.map { T.cosine($0) }
         case .floor: return values.map { $0.rounded(.down) }
         case .ceil: return values.map { $0.rounded(.up) }
         case .sign: return values.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
