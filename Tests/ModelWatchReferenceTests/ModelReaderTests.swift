@@ -136,3 +136,25 @@ import Testing
         #expect(error.code == .unreadable)
     }
 }
+
+/// Types followed through the graph at load.
+@Suite struct TypeCheckTests {
+    @Test func refusesMismatchedTypesAtLoadNamingTheNode() throws {
+        var model = ModelReaderTests.dense()
+        model.nodes.append(.init(op: "Shape", inputs: ["Y"], outputs: ["Dims"]))
+        model.nodes.append(.init(op: "Add", inputs: ["Y", "Dims"], outputs: ["Z"]))
+        model.outputs = [("Z", 1)]
+        let error = try #require(throws: ReferenceError.self) { try ReferenceModel(bytes: model.bytes) }
+        #expect(error.code == .invalidGraph)
+        #expect(error.detail.contains("Add"))
+        #expect(error.detail.contains("float and int64"))
+    }
+
+    @Test func refusesAnOutputDeclaredWithAnotherType() throws {
+        var model = ModelReaderTests.dense()
+        model.outputs = [("Y", 7)]
+        let error = try #require(throws: ReferenceError.self) { try ReferenceModel(bytes: model.bytes) }
+        #expect(error.code == .invalidGraph)
+        #expect(error.detail.contains("declared int64"))
+    }
+}

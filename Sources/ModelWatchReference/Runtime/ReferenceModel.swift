@@ -119,8 +119,10 @@ public final class ReferenceModel: Sendable {
 
         var operatorCounts: [String: Int] = [:]
         var built: [(kernel: any Kernel, node: Node)] = []
+        var typeCheck = TypeCheck(graph: graph)
         for index in order {
             let node = graph.nodes[index]
+            try typeCheck.visit(node)
             let key = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
             operatorCounts[key, default: 0] += 1
             guard let supported = Self.supportedOpsets[node.domain] else {
@@ -141,6 +143,7 @@ public final class ReferenceModel: Sendable {
         }
         var outputSlots: [Int] = []
         for output in graph.outputs {
+            try typeCheck.checkOutput(output)
             guard let existing = slots[output.name] ?? producers[output.name].map({ _ in slot(output.name) }) else {
                 throw ReferenceError(.invalidGraph, "output '\(output.name)' is not produced by the graph")
             }
