@@ -63,7 +63,7 @@ enum Broadcasting {
     ) throws(ReferenceError) -> (values: [R], shape: [Int]) {
         let shape = try self.shape(aShape, bShape)
         if aShape == bShape {
-            return (zip(a, b).map(operation), shape)
+            return (Self.combine(a, b, count: a.count, width: b.count, operation), shape)
         }
         if b.count == 1, a.count == Tensor.elementCount(shape) {
             let scalar = b[0]
@@ -74,12 +74,8 @@ enum Broadcasting {
             return (b.map { operation(scalar, $0) }, shape)
         }
         // A trailing operand (a bias row, a per-feature vector) repeats every `b.count` elements.
-        if aShape == shape, b.count > 0, Self.isTrailing(bShape, of: shape) {
-            let width = b.count
-            var values: [R] = []
-            values.reserveCapacity(a.count)
-            for index in 0..<a.count { values.append(operation(a[index], b[index % width])) }
-            return (values, shape)
+        if aShape == shape, b.count > 0, a.count % b.count == 0, Self.isTrailing(bShape, of: shape) {
+            return (Self.combine(a, b, count: a.count, width: b.count, operation), shape)
         }
         let aIndices = self.indices(of: aShape, in: shape)
         let bIndices = self.indices(of: bShape, in: shape)
@@ -87,6 +83,35 @@ enum Broadcasting {
         values.reserveCapacity(aIndices.count)
         for position in 0..<aIndices.count { values.append(operation(a[aIndices[position]], b[bIndices[position]])) }
         return (values, shape)
+    }
+
+    /// `operation(a[i], b[i % width])` for every i, row by row over unsafe buffers (no division per element).
+    @inline(__always)
+    static func combine<A, B, R>(_ a: [A], _ b: [B], count: Int, width: Int, _ operation: (A, B) -> R) -> [R] {
+        guard count > 0, width > 0 else { return [] }
+        return a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                [R](unsafeUninitializedCapacity: count) { output, initialized in
+                    var base = 0
+                    while base < count {
+                        for j in 0..<width { (output.baseAddress! + base + j).initialize(to: operation(x[base + j], y[j])) }
+                        base += width
+                    }
+                    initialized = count
+                }
+            }
+        }
+    }
+
+    /// `transform(values[i])` for every i over unsafe buffers, so simple closures vectorize.
+    @inline(__always)
+    static func map<T, R>(_ values: [T], _ transform: (T) -> R) -> [R] {
+        values.withUnsafeBufferPointer { input in
+            [R](unsafeUninitializedCapacity: input.count) { output, initialized in
+                for index in 0..<input.count { (output.baseAddress! + index).initialize(to: transform(input[index])) }
+                initialized = input.count
+            }
+        }
     }
 
     /// Whether `shape`, leading 1s removed, equals the trailing dimensions of `target`.

@@ -89,31 +89,33 @@ struct UnaryKernel: Kernel {
         let alpha = T(self.alpha)
         let beta = T(self.beta)
         switch self.function {
-        case .neg: return values.map { -$0 }
-        case .abs: return values.map { Swift.abs($0) }
-        case .sqrt: return values.map { $0.squareRoot() }
-        case .exp: return values.map { T.exponential($0) }
-        case .log: return values.map { T.logarithm($0) }
-        case .relu: return values.map { $0 < 0 ? 0 : $0 }  // NaN stays NaN, as numpy's maximum(x, 0)
-        case .leakyRelu: return values.map { $0 >= 0 ? $0 : alpha * $0 }
-        case .elu: return values.map { $0 >= 0 ? $0 : alpha * (T.exponential($0) - 1) }
-        case .sigmoid: return values.map { $0 >= 0 ? 1 / (1 + T.exponential(-$0)) : T.exponential($0) / (1 + T.exponential($0)) }
-        case .hardSigmoid: return values.map { Swift.max(0, Swift.min(1, alpha * $0 + beta)) }
-        case .tanh: return values.map { T.hyperbolicTangent($0) }
-        case .erf: return values.map { T.errorFunction($0) }
-        case .softplus: return values.map { $0 > 0 ? $0 + T.logarithm(1 + T.exponential(-$0)) : T.logarithm(1 + T.exponential($0)) }
+        case .neg: return Broadcasting.map(values) { -$0 }
+        case .abs: return Broadcasting.map(values) { Swift.abs($0) }
+        case .sqrt: return Broadcasting.map(values) { $0.squareRoot() }
+        case .exp: return Broadcasting.map(values) { T.exponential($0) }
+        case .log: return Broadcasting.map(values) { T.logarithm($0) }
+        case .relu: return Broadcasting.map(values) { $0 < 0 ? 0 : $0 }  // NaN stays NaN, as numpy's maximum(x, 0)
+        case .leakyRelu: return Broadcasting.map(values) { $0 >= 0 ? $0 : alpha * $0 }
+        case .elu: return Broadcasting.map(values) { $0 >= 0 ? $0 : alpha * (T.exponential($0) - 1) }
+        case .sigmoid:
+            return Broadcasting.map(values) { $0 >= 0 ? 1 / (1 + T.exponential(-$0)) : T.exponential($0) / (1 + T.exponential($0)) }
+        case .hardSigmoid: return Broadcasting.map(values) { Swift.max(0, Swift.min(1, alpha * $0 + beta)) }
+        case .tanh: return Broadcasting.map(values) { T.hyperbolicTangent($0) }
+        case .erf: return Broadcasting.map(values) { T.errorFunction($0) }
+        case .softplus:
+            return Broadcasting.map(values) { $0 > 0 ? $0 + T.logarithm(1 + T.exponential(-$0)) : T.logarithm(1 + T.exponential($0)) }
         case .gelu:
             if self.approximateTanh {
                 let scale = T(0.7978845608028654)
-                return values.map { x in x / 2 * (1 + T.hyperbolicTangent(scale * (x + T(0.044715) * x * x * x))) }
+                return Broadcasting.map(values) { x in x / 2 * (1 + T.hyperbolicTangent(scale * (x + T(0.044715) * x * x * x))) }
             }
-            return values.map { x in x / 2 * (1 + T.errorFunction(x * T(0.7071067811865476))) }
-        case .reciprocal: return values.map { 1 / $0 }
-        case .sin: return values.map { T.sine($0) }
-        case .cos: return values.map { T.cosine($0) }
-        case .floor: return values.map { $0.rounded(.down) }
-        case .ceil: return values.map { $0.rounded(.up) }
-        case .sign: return values.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            return Broadcasting.map(values) { x in x / 2 * (1 + T.errorFunction(x * T(0.7071067811865476))) }
+        case .reciprocal: return Broadcasting.map(values) { 1 / $0 }
+        case .sin: return Broadcasting.map(values) { T.sine($0) }
+        case .cos: return Broadcasting.map(values) { T.cosine($0) }
+        case .floor: return Broadcasting.map(values) { $0.rounded(.down) }
+        case .ceil: return Broadcasting.map(values) { $0.rounded(.up) }
+        case .sign: return Broadcasting.map(values) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .identity, .dropout, .not:
             throw ReferenceError(.unsupportedType, "\(self.function.rawValue) of floating-point values is not supported")
         }

@@ -73,11 +73,18 @@ enum MatrixMultiply {
             i += 1
         }
         // Columns left over from the blocks of eight.
+        // Each is a dot product kept in a register, stored once.
         if wide < n {
             for row in 0..<m {
-                for p in 0..<k {
-                    let scale = a[row * k + p]
-                    for column in wide..<n { c[row * n + column] += scale * b[p * n + column] }
+                let aRow = a + row &* k
+                for column in wide..<n {
+                    var sum = c[row &* n &+ column]
+                    var bColumn = b + column
+                    for p in 0..<k {
+                        sum += aRow[p] * bColumn.pointee
+                        bColumn += n
+                    }
+                    c[row &* n &+ column] = sum
                 }
             }
         }
