@@ -1,7 +1,7 @@
 /// Numpy-style multidirectional broadcasting.
 enum Broadcasting {
     /// The most elements a broadcast result may have; a guard against shapes that would exhaust memory.
-    static let maximumElements = 1 << 28
+    static let maximumElements = 1 << 26
 
     /// The broadcast shape of two shapes, or an error when a pair of dimensions differs and neither is 1.
     static func shape(_ a: [Int], _ b: [Int]) throws(ReferenceError) -> [Int] {

@@ -58,6 +58,6 @@ extension Tensor {
 /// Normalizes a possibly negative axis against a rank.
 func normalizedAxis(_ axis: Int, rank: Int) throws(ReferenceError) -> Int {
     let value = axis < 0 ? axis + rank : axis
-    guard value >= 0, value < max(rank, 1) else { throw ReferenceError(.executionFailed, "axis \(axis) is out of range for rank \(rank)") }
+    guard value >= 0, value < rank else { throw ReferenceError(.executionFailed, "axis \(axis) is out of range for rank \(rank)") }
     return value
 }

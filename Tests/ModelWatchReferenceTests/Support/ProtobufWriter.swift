@@ -83,6 +83,23 @@ struct TestModel {
         }
     }
 
+    static func int64Tensor(_ name: String, dims: [Int64], values: [Int64]) -> (inout ProtobufWriter) -> Void {
+        { writer in
+            for dim in dims { writer.int(1, dim) }
+            writer.int(2, 7)
+            writer.packedInts(7, values)
+            writer.string(8, name)
+        }
+    }
+
+    static func intAttribute(_ name: String, _ value: Int64) -> (inout ProtobufWriter) -> Void {
+        { writer in
+            writer.string(1, name)
+            writer.int(20, 2)
+            writer.int(3, value)
+        }
+    }
+
     static func intsAttribute(_ name: String, _ values: [Int64]) -> (inout ProtobufWriter) -> Void {
         { writer in
             writer.string(1, name)
