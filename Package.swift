@@ -61,6 +61,12 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchQuery",
+            dependencies: ["ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings,
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
             name: "ModelWatchDrift",
             dependencies: ["ModelWatchProtocols"],
             swiftSettings: sharedSwiftSettings
@@ -77,6 +83,7 @@ let package = Package(
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
                 "ModelWatchStore",
+                "ModelWatchQuery",
                 "ModelWatchDrift",
                 "ModelWatchReference",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -154,6 +161,11 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
+            name: "ModelWatchQueryTests",
+            dependencies: ["ModelWatchQuery", "ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
             name: "ModelWatchDriftTests",
             dependencies: ["ModelWatchDrift", "ModelWatchProtocols", "TestSupport"],
             exclude: ["Oracle"],
@@ -178,6 +190,7 @@ let package = Package(
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
                 "ModelWatchStore",
+                "ModelWatchQuery",
                 "ModelWatchDrift",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,9 @@
 public import Logging
+import ModelWatchDrift
 import ModelWatchMetrics
 import ModelWatchProxy
+import ModelWatchQuery
+import ModelWatchStore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -51,11 +54,25 @@ public enum Sidecar {
         )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
+        // The query API and the status page read the store file the recorder writes, through
+        // read-only connections.
+        let readPlane =
+            configuration.storage.enabled
+            ? ReadPlane(
+                path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued)
+            : nil
+        let api = readPlane.map { PrometheusAPI(readPlane: $0, options: configuration.query, catalogue: catalogue) }
+        let statusPage = readPlane.map {
+            StatusPage(
+                readPlane: $0, readiness: readiness, thresholds: configuration.drift.settings.thresholds,
+                baselineModels: Set(configuration.drift.models.keys), storagePath: configuration.storage.path)
+        }
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(readiness: readiness, catalogue: catalogue))
+                try channel.pipeline.syncOperations.addHandler(
+                    AdminHandler(readiness: readiness, catalogue: catalogue, api: api, statusPage: statusPage))
             }
         }
         logger.info(
@@ -82,4 +99,44 @@ public enum Sidecar {
         )
         try await serviceGroup.run()
     }
+
+    /// Serves the query API (and `/healthz`, `/readyz`) over an existing store file, read-only:
+    /// no proxying, no recording; until SIGTERM or SIGINT.
+    /// - Throws: `SidecarStartError` naming the file or address, or what the port's bind failed with.
+    public static func serveAPI(database: String, listen text: String, query: QueryConfiguration, logger: Logger) async throws {
+        let listen: ListenAddress
+        do {
+            listen = try ListenAddress(parsing: text)
+        } catch {
+            throw SidecarStartError(description: "--listen \(text): \(error)")
+        }
+        do {
+            _ = try TimeSeriesStore(readingFrom: database)
+        } catch {
+            throw SidecarStartError(description: error.message)
+        }
+        let readPlane = ReadPlane(path: database, readers: query.maxConcurrency, maxWaiting: query.maxQueued)
+        let api = PrometheusAPI(readPlane: readPlane, options: query, catalogue: nil)
+        let statusPage = StatusPage(
+            readPlane: readPlane, readiness: nil, thresholds: DriftThresholds(), baselineModels: [], storagePath: database)
+        let server = HTTPServer(
+            name: "query API", address: listen, group: MultiThreadedEventLoopGroup.singleton, gracePeriod: .seconds(1), logger: logger
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                try channel.pipeline.syncOperations.addHandler(
+                    AdminHandler(readiness: nil, catalogue: nil, api: api, statusPage: statusPage))
+            }
+        }
+        logger.info("serving the query API over a store file", metadata: ["storage.path": "\(database)", "api.listen": "\(listen)"])
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Why a server could not start: a bad address or file, said in one line.
+public struct SidecarStartError: Error, CustomStringConvertible {
+    public let description: String
 }

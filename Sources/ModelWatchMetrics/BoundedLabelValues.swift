@@ -15,6 +15,8 @@ public final class BoundedLabelValues: Sendable {
         var models: Set<String>
         var seenModels = 0
         var versions: [String: Set<String>] = [:]
+        /// Per model, the version that last answered a request whose path named none.
+        var answeringVersions: [String: String] = [:]
     }
 
     private let maxModels: Int
@@ -43,14 +45,33 @@ public final class BoundedLabelValues: Sendable {
     public func version(_ version: String, of model: String) -> String {
         guard !version.isEmpty else { return "" }
         guard Self.isAcceptable(version), model != Self.overflow else { return Self.overflow }
-        return self.state.withLock { state in
-            var versions = state.versions[model, default: []]
-            if versions.contains(version) { return version }
-            guard versions.count < self.maxVersions else { return Self.overflow }
-            versions.insert(version)
-            state.versions[model] = versions
-            return version
+        return self.state.withLock { state in Self.admit(version, of: model, into: &state, limit: self.maxVersions) }
+    }
+
+    /// The label value for the version that served an exchange on a route whose path names no
+    /// version, where only the answer tells the version (`model_version`). An answer that names
+    /// none (a 4xx or 5xx, a dead backend) is counted under the version that last answered such a
+    /// route for the model, so a model's errors and successes share one series and its error
+    /// ratio is not split into a `version=""` series of its own; "" until any answer named one.
+    public func unversionedRouteVersion(answered version: String?, of model: String) -> String {
+        if let version, !version.isEmpty {
+            guard Self.isAcceptable(version), model != Self.overflow else { return Self.overflow }
+            return self.state.withLock { state in
+                let label = Self.admit(version, of: model, into: &state, limit: self.maxVersions)
+                state.answeringVersions[model] = label
+                return label
+            }
         }
+        return self.state.withLock { state in state.answeringVersions[model] ?? "" }
+    }
+
+    private static func admit(_ version: String, of model: String, into state: inout State, limit: Int) -> String {
+        var versions = state.versions[model, default: []]
+        if versions.contains(version) { return version }
+        guard versions.count < limit else { return Self.overflow }
+        versions.insert(version)
+        state.versions[model] = versions
+        return version
     }
 
     /// Short enough and free of control characters. Runs for every request on the proxy path, so

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import ModelWatch
 import ModelWatchDrift
@@ -10,8 +11,55 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self]
+        subcommands: [
+            Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self,
+        ]
     )
+
+    /// Runs the command; every failure is one line on standard error. A command that ran and
+    /// failed (a bad file, key or value) exits 1; a command line that does not parse exits 2.
+    /// Help and `--version` print as usual and exit 0.
+    static func main() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            Self.fail("modelwatch: \(failure.description)", status: 1)
+        } catch {
+            let code = Self.exitCode(for: error)
+            guard code != .success else { Self.exit(withError: error) }
+            if code == .validationFailure {
+                Self.fail("modelwatch: \(Self.message(for: error)) (see modelwatch --help)", status: 2)
+            }
+            Self.fail("modelwatch: \(Self.message(for: error))", status: 1)
+        }
+    }
+
+    private static func fail(_ line: String, status: Int32) -> Never {
+        var line = line.split(whereSeparator: \.isNewline).joined(separator: " ")
+        line += "\n"
+        var bytes = Array(line.utf8)
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            guard written > 0 else { break }
+            bytes.removeFirst(written)
+        }
+        Glibc.exit(status)
+    }
+}
+
+/// A command that was well formed but could not do its work: a file that cannot be read, a key
+/// with a bad value, a store without the asked-for data. Printed as one line, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }
 
 /// Options shared by the commands that read `modelwatch.yaml`.
@@ -39,7 +87,7 @@ struct ConfigurationOptions: ParsableArguments {
                     listen: self.listen, adminListen: self.adminListen, upstream: self.upstream, storagePath: self.storagePath)
             )
         } catch {
-            throw ValidationError("invalid configuration: \(error)")
+            throw CommandFailure("invalid configuration: \(error)")
         }
     }
 }
@@ -67,7 +115,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await Sidecar.run(configuration: configuration, logger: Logger(label: "modelwatch"))
+        do {
+            try await Sidecar.run(configuration: configuration, logger: Logger(label: "modelwatch"))
+        } catch {
+            throw CommandFailure("cannot serve: \(error)")
+        }
     }
 }
 
@@ -83,29 +135,38 @@ struct Check: AsyncParsableCommand {
     }
 }
 
-/// `modelwatch query`: print recorded samples from a store file.
+/// `modelwatch query`: evaluate PromQL over a store file.
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the samples a store file holds for a series selector.",
+        abstract: "Evaluate a PromQL expression over a store file.",
         discussion: """
-            Times: now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a \
-            running sidecar; the query reads its last committed snapshot.
+            An instant query at --time (default now); a range query with --step over --start through \
+            --end; or, for a series selector with --start/--end and no step, or with no time at all, its \
+            raw samples (the last hour by default). Times: \
+            now, now-15m (before now), Unix seconds or RFC 3339. The file may be in use by a running \
+            sidecar; the query reads its last committed snapshot.
             """
     )
 
     @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
     var db: String
 
-    @Argument(help: #"Series selector, e.g. 'modelwatch_requests_total{model="iris",code=~"5.."}'."#)
-    var selector: String
+    @Argument(help: #"PromQL, e.g. 'sum by (model) (rate(modelwatch_requests_total{code=~"5.."}[5m]))'."#)
+    var expression: String
 
-    @Option(name: .long, help: "First time to include (default: one hour before --end).")
+    @Option(name: .long, help: "Time of an instant query (default: now).")
+    var time: String?
+
+    @Option(name: .long, help: "First time of a range (default: one hour before --end).")
     var start: String?
 
-    @Option(name: .long, help: "Last time to include (default: now).")
+    @Option(name: .long, help: "Last time of a range (default: now).")
     var end: String?
 
-    @Option(name: .long, help: "table or json (the Prometheus range-query answer).")
+    @Option(name: .long, help: "Step of a range query: a duration (15s, 1m) or seconds.")
+    var step: String?
+
+    @Option(name: .long, help: "table or json (the Prometheus HTTP API's answer).")
     var format: String = "table"
 
     func validate() throws {
@@ -114,10 +175,79 @@ struct Query: AsyncParsableCommand {
 
     func run() async throws {
         let format = StoreQuery.Format(rawValue: self.format) ?? .table
+        let query = StoreQuery(
+            database: self.db, expression: self.expression, time: self.time, start: self.start, end: self.end, step: self.step,
+            format: format)
         do {
-            print(try StoreQuery(database: self.db, selector: self.selector, start: self.start, end: self.end, format: format).run())
+            print(try query.run())
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `modelwatch import`: load OpenMetrics text into a store file.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load OpenMetrics text with timestamps into a store file.",
+        discussion: """
+            The input promtool tsdb create-blocks-from openmetrics reads: samples with timestamps in \
+            seconds, ending with # EOF. The store file is created if needed; it must not be in use by \
+            a running sidecar.
+            """
+    )
+
+    @Option(name: .long, help: "The SQLite store file to load into.")
+    var db: String
+
+    @Argument(help: "The OpenMetrics file.")
+    var file: String
+
+    func run() async throws {
+        do {
+            print(try OpenMetricsImport(database: self.db, file: self.file).run())
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `modelwatch api`: Prometheus's query API over a store file, read-only.
+struct API: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Serve Prometheus's HTTP query API over a store file, without proxying or recording.",
+        discussion: """
+            Point Grafana's Prometheus data source (or any Prometheus client) at http://ADDR to query a \
+            history file, e.g. one copied from a sidecar. The file may be in use by a running sidecar.
+            """
+    )
+
+    @Option(name: .long, help: "The SQLite store file to serve.")
+    var db: String
+
+    @Option(name: .long, help: "Address to listen on (host:port).")
+    var listen: String = "127.0.0.1:9090"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown log level \"\(self.logLevel)\"") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            try await Sidecar.serveAPI(
+                database: self.db, listen: self.listen, query: QueryConfiguration(), logger: Logger(label: "modelwatch"))
+        } catch {
+            throw CommandFailure("\(error)")
         }
     }
 }
@@ -185,7 +315,7 @@ struct BuildBaseline: AsyncParsableCommand {
                     model: self.model, input: self.input, features: names(self.features), outputs: names(self.outputs),
                     builder: self.binning.builder, output: self.out))
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -218,7 +348,7 @@ struct CaptureBaseline: AsyncParsableCommand {
                     database: self.db, model: self.model, start: self.start, end: self.end, builder: self.binning.builder, output: self.out)
             )
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -227,7 +357,10 @@ struct CaptureBaseline: AsyncParsableCommand {
 struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift", abstract: "Print per-feature drift statistics of a window recorded in a store file.",
-        discussion: "Thresholds, window and method come from --config's drift section when given, else the defaults.")
+        discussion: """
+            Thresholds, window and method are those the sidecar recorded the file with (it keeps them in the file); \
+            --config's drift section replaces them, --window and --method override either.
+            """)
 
     @Option(name: .long, help: "The SQLite store file (storage.path of the sidecar).")
     var db: String
@@ -249,12 +382,23 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         var settings = DriftSettings()
+        var source = "defaults (the file holds none)"
         if let config = self.config {
             do {
                 settings = try ConfigurationLoader.load(path: config, overrides: ConfigurationOverrides(upstream: "http://127.0.0.1:1"))
                     .drift.settings
+                source = "from \(config)"
             } catch {
-                throw ValidationError("invalid configuration: \(error)")
+                throw CommandFailure("invalid configuration: \(error)")
+            }
+        } else {
+            do {
+                if let stored = try DriftQuery.storedSettings(database: self.db) {
+                    settings = stored.settings
+                    source = "as the sidecar judged"
+                }
+            } catch {
+                throw CommandFailure(error.description)
             }
         }
         if let window = self.window {
@@ -266,9 +410,9 @@ struct DriftCommand: AsyncParsableCommand {
             settings.method = method
         }
         do {
-            print(try DriftQuery(database: self.db, model: self.model, settings: settings, at: self.at).run())
+            print(try DriftQuery(database: self.db, model: self.model, settings: settings, at: self.at, settingsSource: source).run())
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }

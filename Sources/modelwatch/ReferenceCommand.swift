@@ -19,7 +19,7 @@ struct InspectReference: AsyncParsableCommand {
         do {
             print(try ReferenceFiles.inspect(path: self.model))
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 }
@@ -39,7 +39,7 @@ struct RunReference: AsyncParsableCommand {
         do {
             try ReferenceFiles.run(path: self.model, input: self.input) { print($0) }
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 }

@@ -100,6 +100,8 @@ struct DriftTests {
         #expect(Self.verdict(of: "sepal_width", in: shiftedTable) == "ok", "\(shiftedTable)")
         #expect(Self.verdict(of: "petal_width", in: shiftedTable) == "ok", "\(shiftedTable)")
         #expect(shiftedTable.contains("dataset drift share: 0.5000"))
+        // Judged with the sidecar's own settings (min_samples 500), which it keeps in the file.
+        #expect(shiftedTable.contains("settings as the sidecar judged"), "\(shiftedTable)")
         await sidecar.stop()
         // After the sidecar is gone, the file alone still answers for the first window.
         let calmTable = try await Self.driftTable(sidecar.storagePath, at: firstMinute + 60, expecting: "sepal_length")

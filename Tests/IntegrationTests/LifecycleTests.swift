@@ -160,10 +160,15 @@ struct LifecycleTests {
         try await withSidecar { backend, sidecar in
             let (status, output) = try await ModelWatchProcess.run([
                 "serve", "--upstream", "http://127.0.0.1:\(backend.port)", "--listen", "127.0.0.1:\(sidecar.dataPort)",
-                "--admin-listen", "127.0.0.1:0",
+                "--admin-listen", "127.0.0.1:0", "--storage-path", sidecar.storagePath + "-second",
             ])
-            #expect(status != 0)
-            #expect(output.contains("could not listen on 127.0.0.1:\(sidecar.dataPort)"))
+            #expect(status == 1)
+            let lines = output.split(separator: "\n")
+            #expect(
+                lines.last == "modelwatch: cannot serve: the data port 127.0.0.1:\(sidecar.dataPort) is already in use by another process",
+                "\(output)")
+            // A start that failed paused nothing: no alarming line about recording.
+            #expect(!output.contains("recording paused"), "\(output)")
         }
     }
 }

@@ -74,7 +74,8 @@ struct ProxyFaultTests {
 
     @Test("a backend slower than upstream.timeout gives 504 upstream-timeout")
     func upstreamTimeout() async throws {
-        try await withSidecar(upstreamSettings: ["timeout": "300ms"]) { _, sidecar in
+        // Long enough that the next request never meets it on a busy machine, short next to /hang.
+        try await withSidecar(upstreamSettings: ["timeout": "2s"]) { _, sidecar in
             let started = ContinuousClock.now
             let response = try await TestClient.send(port: sidecar.dataPort, path: "/hang")
             self.expectSidecarError(response, status: 504, cause: "upstream-timeout")

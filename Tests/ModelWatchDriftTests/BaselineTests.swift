@@ -108,6 +108,22 @@ struct BaselineTests {
         #expect(throws: BaselineError.self) { try Baseline.decode(Data("{\"format\": \"other\"}".utf8), source: "other") }
         #expect(throws: BaselineError.self) { try Baseline.load(from: "/nonexistent/baseline.json") }
     }
+
+    @Test("drift settings round-trip through their stored form; an unknown statistic is skipped, a bad document refused")
+    func settingsDocument() throws {
+        var settings = DriftSettings(windowMinutes: 5, samplePerMinute: 7, method: .evidently)
+        settings.thresholds = DriftThresholds(psiWarn: 0.2, alert: [.psi: 0.3, .ksPValue: 0.01], minimumSamples: 123)
+        let decoded = try DriftSettings.decode(settings.encoded(), source: "test.db")
+        #expect(decoded == settings)
+
+        let newer = #"{"window_minutes":60,"method":"histogram","min_samples":10,"psi_warn":0.1,"thresholds":{"psi":0.25,"energy":1}}"#
+        #expect(try DriftSettings.decode(Array(newer.utf8), source: "test.db").thresholds.alert == [.psi: 0.25])
+        #expect {
+            try DriftSettings.decode(Array(#"{"window_minutes":60}"#.utf8), source: "test.db")
+        } throws: { error in
+            "\(error)".contains("test.db") && "\(error)".contains("missing field \"method\"")
+        }
+    }
 }
 
 @Suite("Per-minute histograms")

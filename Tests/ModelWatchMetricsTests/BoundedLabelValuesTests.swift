@@ -21,6 +21,22 @@ import Testing
         #expect(labels.version("1", of: "other") == "other")
     }
 
+    @Test("an unanswered request on an unversioned route counts under the version that last answered it")
+    func unversionedRouteVersion() {
+        let labels = BoundedLabelValues(maxModels: 4, maxVersions: 2)
+        // Before any answer named a version there is nothing to go by.
+        #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "")
+        #expect(labels.unversionedRouteVersion(answered: "v1", of: "iris") == "v1")
+        #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "v1")
+        #expect(labels.unversionedRouteVersion(answered: "", of: "iris") == "v1")
+        #expect(labels.unversionedRouteVersion(answered: nil, of: "churn") == "")
+        // A new version behind the same route takes over; the bound on versions still holds.
+        #expect(labels.unversionedRouteVersion(answered: "v2", of: "iris") == "v2")
+        #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "v2")
+        #expect(labels.unversionedRouteVersion(answered: "v3", of: "iris") == "other")
+        #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "other")
+    }
+
     @Test(arguments: [String(repeating: "m", count: 129), "bad\nname", "tab\tname"])
     func unfitNamesBecomeOther(_ name: String) {
         #expect(BoundedLabelValues().model(name) == "other")

@@ -35,12 +35,13 @@ struct TimeSeriesStoreTests {
             try store.append([(Self.key("iris", code: "503"), 2)], at: Self.start + 150_000)
 
             for (selector, sql) in [
-                (#"modelwatch_requests_total{model="iris"}"#, "labels->>'model' = 'iris'"),
-                (#"modelwatch_requests_total{model!="iris"}"#, "labels->>'model' != 'iris'"),
-                (#"modelwatch_requests_total{model=~"i.*|m.*"}"#, "labels->>'model' GLOB 'i*' OR labels->>'model' GLOB 'm*'"),
-                (#"modelwatch_requests_total{code!~"2.."}"#, "labels->>'code' NOT GLOB '2??'"),
+                (try LabelMatcher("model", .equal, "iris"), "labels->>'model' = 'iris'"),
+                (try LabelMatcher("model", .notEqual, "iris"), "labels->>'model' != 'iris'"),
+                (try LabelMatcher("model", .matches, "i.*|m.*"), "labels->>'model' GLOB 'i*' OR labels->>'model' GLOB 'm*'"),
+                (try LabelMatcher("code", .notMatches, "2.."), "labels->>'code' NOT GLOB '2??'"),
             ] {
-                let answer = try store.select(SeriesSelector(parsing: selector), from: Self.start + 100_000, through: Self.start + 300_000)
+                let answer = try store.select(
+                    .named("modelwatch_requests_total", selector), from: Self.start + 100_000, through: Self.start + 300_000)
                 let flattened = answer.flatMap { series in series.samples.map { "\(series.key.labelsJSON)|\($0.timestamp)|\($0.value)" } }
                 let shell = try SQLiteShell.query(
                     path,
@@ -62,7 +63,7 @@ struct TimeSeriesStoreTests {
             let store = try TimeSeriesStore(path: path)
             let end = Self.start + 3 * Self.hour + 20 * 60_000
             try Self.record(store, models: ["iris", "mnist"], from: Self.start, to: end)
-            let selector = try SeriesSelector(parsing: "modelwatch_requests_total")
+            let selector = try SeriesSelector.named("modelwatch_requests_total")
             let before = try store.select(selector, from: Self.start, through: end)
             #expect(before.map(\.samples.count) == [1_200, 1_200])
 
@@ -89,11 +90,14 @@ struct TimeSeriesStoreTests {
             let now = Self.start + 5 * Self.hour
             try Self.finishMaintenance(store, now: now)
 
-            let live = try store.select(SeriesSelector(parsing: #"modelwatch_requests_total{model="live"}"#), from: 0, through: now)
+            let live = try store.select(
+                .named("modelwatch_requests_total", try LabelMatcher("model", .equal, "live")), from: 0, through: now)
             let oldest = try #require(live.first?.samples.first?.timestamp)
             // Whole chunks go: what is kept reaches back at least the retention and less than one span more.
             #expect(oldest <= now - 2 * Self.hour && oldest > now - 3 * Self.hour, "oldest \(oldest - now)")
-            #expect(try store.select(SeriesSelector(parsing: #"modelwatch_requests_total{model="old"}"#), from: 0, through: now).isEmpty)
+            #expect(
+                try store.select(.named("modelwatch_requests_total", try LabelMatcher("model", .equal, "old")), from: 0, through: now)
+                    .isEmpty)
             #expect(try SQLiteShell.query(path, "SELECT labels FROM series") == [#"{"code":"200","model":"live"}"#])
             #expect(try SQLiteShell.query(path, "SELECT count(*) FROM chunks WHERE last_ts < \(now - 3 * Self.hour)") == ["0"])
         }
@@ -110,7 +114,7 @@ struct TimeSeriesStoreTests {
             try Self.record(store, models: ["iris"], from: Self.start, to: now)
             try Self.finishMaintenance(store, now: now)
 
-            let series = try #require(try store.select(SeriesSelector(parsing: "modelwatch_requests_total"), from: 0, through: now).first)
+            let series = try #require(try store.select(.named("modelwatch_requests_total"), from: 0, through: now).first)
             let coarse = series.samples.filter { $0.timestamp < now - Self.hour }
             // Three hours past raw retention, kept as the last sample of each 10 minutes: 18 samples, the counter exact in each.
             #expect(coarse.count == 18)
@@ -132,7 +136,7 @@ struct TimeSeriesStoreTests {
             for (index, value) in values.enumerated() { try store.append([(key, value)], at: Self.start + Int64(index)) }
             func check() throws {
                 let series = try #require(
-                    try store.select(SeriesSelector(parsing: "odd"), from: Self.start, through: Self.start + 10).first)
+                    try store.select(.named("odd"), from: Self.start, through: Self.start + 10).first)
                 #expect(series.key == key)
                 #expect(series.samples.count == values.count)
                 #expect(series.samples[0].value.isNaN)
@@ -177,7 +181,7 @@ struct TimeSeriesStoreTests {
             let again = try TimeSeriesStore(path: path)
             try Self.record(again, models: ["iris"], from: Self.start + 100_000, to: Self.start + 200_000)
             let samples = try again.select(
-                SeriesSelector(parsing: "modelwatch_requests_total"), from: Self.start, through: Self.start + 200_000)
+                .named("modelwatch_requests_total"), from: Self.start, through: Self.start + 200_000)
             #expect(samples.map(\.samples.count) == [20])
             #expect(try SQLiteShell.query(path, "SELECT count(*) FROM series") == ["1"])
             #expect(try SQLiteShell.query(path, "PRAGMA journal_mode") == ["wal"])
@@ -191,7 +195,7 @@ struct TimeSeriesStoreTests {
             let store = try TimeSeriesStore(path: path)
             try Self.record(store, models: ["iris"], from: Self.start, to: Self.start + 50_000)
             let reader = try TimeSeriesStore(readingFrom: path)
-            let selector = try SeriesSelector(parsing: "modelwatch_requests_total")
+            let selector = try SeriesSelector.named("modelwatch_requests_total")
             #expect(try reader.select(selector, from: Self.start, through: Self.start + 50_000).first?.samples.count == 5)
             try Self.record(store, models: ["iris"], from: Self.start + 50_000, to: Self.start + 60_000)
             #expect(try reader.select(selector, from: Self.start, through: Self.start + 60_000).first?.samples.count == 6)
@@ -282,5 +286,30 @@ struct DriftRecordTests {
             #expect(try store.driftMinutes(model: "iris", from: 0, before: .max).map(\.minute) == [now - 3_600_000, now])
             #expect(try SQLiteShell.query(path, "SELECT count(*) FROM drift_minutes") == ["3"])
         }
+    }
+
+    @Test("settings are filed by name, replaced when saved again, and read back by a reader of the file alone")
+    func settings() throws {
+        try withTemporaryDatabase { path in
+            let now: Int64 = 1_800_000_000_000
+            do {
+                let store = try TimeSeriesStore(path: path)
+                #expect(try store.setting(name: "drift") == nil)
+                try store.saveSetting(name: "drift", document: Array("{\"v\":1}".utf8), at: now - 1)
+                try store.saveSetting(name: "drift", document: Array("{\"v\":2}".utf8), at: now)
+            }
+            let reader = try TimeSeriesStore(readingFrom: path)
+            let stored = try #require(try reader.setting(name: "drift"))
+            #expect(stored.savedAt == now)
+            #expect(stored.document == Array("{\"v\":2}".utf8))
+            #expect(try SQLiteShell.query(path, "SELECT count(*) FROM settings") == ["1"])
+        }
+    }
+}
+
+extension SeriesSelector {
+    /// `name{matchers…}`, built without text: parsing selectors is ModelWatchQuery's job.
+    static func named(_ name: String, _ matchers: LabelMatcher...) throws -> SeriesSelector {
+        SeriesSelector(matchers: [try LabelMatcher("__name__", .equal, name)] + matchers)
     }
 }

@@ -10,6 +10,12 @@ import Testing
 struct ConfigurationLoaderTests {
     @Test("a complete file sets every key")
     func completeFile() throws {
+        // The store's directory and the CA file must exist: `check` refuses what `serve` could not use.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-config-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(
+            toFile: directory + "/ca.pem", atomically: true, encoding: .utf8)
         let yaml = """
             server:
               listen: 0.0.0.0:9000
@@ -24,7 +30,7 @@ struct ConfigurationLoaderTests {
               connect_timeout: 1.5s
               timeout: 2m
               max_connections: 16
-              ca_file: /etc/ssl/ca.pem
+              ca_file: ca.pem
               readiness_path: /v1/models/iris
               readiness_interval: 10s
               readiness_timeout: 1s
@@ -39,16 +45,16 @@ struct ConfigurationLoaderTests {
               max_models: 4
               max_versions: 2
             storage:
-              path: /var/lib/modelwatch/history.db
+              path: history.db
               scrape_interval: 15s
               retention: 14d
               chunk_span: 30m
               downsample_resolution: 5m
               downsample_retention: 90d
             """
-        let configuration = try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        let configuration = try ConfigurationLoader.load(path: directory + "/modelwatch.yaml", contents: yaml)
         #expect(configuration.storage.enabled)
-        #expect(configuration.storage.path == "/var/lib/modelwatch/history.db")
+        #expect(configuration.storage.path == directory + "/history.db")
         #expect(configuration.storage.scrapeInterval == .seconds(15))
         #expect(configuration.storage.store.retention == .seconds(14 * 86_400))
         #expect(configuration.storage.store.chunkSpan == .seconds(1_800))
@@ -73,7 +79,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.upstream.connectTimeout == .milliseconds(1500))
         #expect(configuration.upstream.timeout == .seconds(120))
         #expect(configuration.upstream.maxConnections == 16)
-        #expect(configuration.upstream.caFile == "/etc/ssl/ca.pem")
+        #expect(configuration.upstream.caFile == directory + "/ca.pem")
         #expect(configuration.readiness.target == .path("/v1/models/iris"))
         #expect(configuration.readiness.interval == .seconds(10))
         #expect(configuration.readiness.timeout == .seconds(1))

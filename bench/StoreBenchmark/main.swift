@@ -59,7 +59,7 @@ do {
     report("ingest with hourly compaction, 200 series x 8640 snapshots", Double(keys.count * 8_640) / seconds, "samples/s")
     report("compaction share of that", maintenance / .seconds(1) / seconds * 100, "%")
 
-    let selector = try SeriesSelector(parsing: "modelwatch_requests_total")
+    let selector = SeriesSelector(matchers: [try LabelMatcher("__name__", .equal, "modelwatch_requests_total")])
     var timings: [Double] = []
     var samples = 0
     for _ in 0..<7 {

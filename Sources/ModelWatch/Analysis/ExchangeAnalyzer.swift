@@ -33,7 +33,10 @@ struct ExchangeAnalyzer {
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
         let decoded = self.decoder.decode(Self.payloads(of: observation))
         let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
-        let version = self.labels.version(decoded.version ?? "", of: model)
+        let version =
+            decoded.route.version != nil
+            ? self.labels.version(decoded.version ?? "", of: model)
+            : self.labels.unversionedRouteVersion(answered: decoded.version, of: model)
         let protocolName = decoded.route.protocol.rawValue
         let exchangeLabels = ExchangeLabels(model: model, version: version, protocol: protocolName, endpoint: decoded.route.endpoint)
 

@@ -65,7 +65,7 @@ extension DocumentReader {
             let key = "\(section).\(field.name)"
             switch field.name {
             case "baseline":
-                path = try self.string(value, key: key)
+                path = self.resolve(try self.string(value, key: key))
                 pathNode = value
             case "features", "outputs":
                 for (name, source) in try self.entries(of: value, section: key) {

@@ -25,9 +25,9 @@ public enum ConfigurationLoader {
                 text = contents
             } else {
                 do {
-                    text = try String(contentsOfFile: path, encoding: .utf8)
+                    text = try LocalFile.text(path)
                 } catch {
-                    throw ConfigurationError(source: path, line: nil, key: nil, message: "cannot read the file: \(error)")
+                    throw ConfigurationError(source: path, line: nil, key: nil, message: "cannot read the file: \(error.reason)")
                 }
             }
             try DocumentReader(source: path).read(text, into: &draft)
@@ -42,7 +42,7 @@ public enum ConfigurationLoader {
             )
         }
         draft.upstream.url = url
-        return ModelWatchConfiguration(
+        let configuration = ModelWatchConfiguration(
             server: draft.server,
             admin: draft.admin,
             upstream: draft.upstream,
@@ -50,8 +50,11 @@ public enum ConfigurationLoader {
             analysis: draft.analysis,
             models: draft.models,
             storage: draft.storage,
-            drift: draft.drift
+            drift: draft.drift,
+            query: draft.query
         )
+        try ConfigurationChecks.check(configuration, origins: draft.origins)
+        return configuration
     }
 }
 
@@ -66,23 +69,30 @@ struct Draft {
     var models = ModelsConfiguration()
     var storage = StorageConfiguration()
     var drift = DriftConfiguration()
+    var query = QueryConfiguration()
+    /// Where the values that `ConfigurationChecks` may refuse came from.
+    var origins: [String: ConfigurationOrigin] = [:]
 
     mutating func apply(_ overrides: ConfigurationOverrides) throws(ConfigurationError) {
         if let listen = overrides.listen {
             self.server.listen = try Self.parse("--listen", listen) { text throws(ListenAddress.ParseError) in
                 try ListenAddress(parsing: text)
             }
+            self.origins["server.listen"] = ConfigurationOrigin(source: "--listen", line: nil)
         }
         if let adminListen = overrides.adminListen {
             self.admin.listen = try Self.parse("--admin-listen", adminListen) { text throws(ListenAddress.ParseError) in
                 try ListenAddress(parsing: text)
             }
+            self.origins["admin.listen"] = ConfigurationOrigin(source: "--admin-listen", line: nil)
         }
         if let storagePath = overrides.storagePath {
             guard !storagePath.isEmpty else {
                 throw ConfigurationError(source: "--storage-path", line: nil, key: nil, message: "empty path")
             }
+            // A flag's path is relative to the working directory, where it was typed.
             self.storage.path = storagePath
+            self.origins["storage.path"] = ConfigurationOrigin(source: "--storage-path", line: nil)
         }
         if let upstream = overrides.upstream {
             self.upstreamURL = try Self.parse("--upstream", upstream) { text throws(UpstreamURL.ParseError) in
@@ -123,17 +133,21 @@ struct DocumentReader {
             case "server":
                 for (field, node) in try self.entries(of: value, section: "server") {
                     try self.readServer(field, node, into: &draft.server)
+                    draft.origins["server." + field.name] = self.origin(node)
                 }
             case "admin":
                 for (field, node) in try self.entries(of: value, section: "admin") {
                     switch field.name {
-                    case "listen": draft.admin.listen = try self.listenAddress(node, key: "admin.listen")
+                    case "listen":
+                        draft.admin.listen = try self.listenAddress(node, key: "admin.listen")
+                        draft.origins["admin.listen"] = self.origin(node)
                     default: throw self.unknownKey(field, section: "admin")
                     }
                 }
             case "upstream":
                 for (field, node) in try self.entries(of: value, section: "upstream") {
                     try self.readUpstream(field, node, into: &draft)
+                    draft.origins["upstream." + field.name] = self.origin(node)
                 }
             case "analysis":
                 for (field, node) in try self.entries(of: value, section: "analysis") {
@@ -146,10 +160,22 @@ struct DocumentReader {
             case "storage":
                 for (field, node) in try self.entries(of: value, section: "storage") {
                     try self.readStorage(field, node, into: &draft.storage)
+                    draft.origins["storage." + field.name] = self.origin(node)
                 }
                 try self.checkStorage(draft.storage, value)
             case "drift":
                 try self.readDrift(value, into: &draft.drift)
+            case "query":
+                for (field, node) in try self.entries(of: value, section: "query") {
+                    let key = "query." + field.name
+                    switch field.name {
+                    case "timeout": draft.query.timeout = try self.duration(node, key: key, allowZero: false)
+                    case "max_samples": draft.query.maxSamples = try self.integer(node, key: key, range: 1...1_000_000_000)
+                    case "max_concurrency": draft.query.maxConcurrency = try self.integer(node, key: key, range: 1...64)
+                    case "max_queued": draft.query.maxQueued = try self.integer(node, key: key, range: 0...10_000)
+                    default: throw self.unknownKey(field, section: "query")
+                    }
+                }
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -172,8 +198,9 @@ struct DocumentReader {
         switch field.name {
         case "enabled": storage.enabled = try self.boolean(node, key: key)
         case "path":
-            storage.path = try self.string(node, key: key)
-            guard !storage.path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            let path = try self.string(node, key: key)
+            guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            storage.path = self.resolve(path)
         case "scrape_interval": storage.scrapeInterval = try self.duration(node, key: key, allowZero: false)
         case "retention": storage.store.retention = try self.duration(node, key: key, allowZero: false)
         case "chunk_span": storage.store.chunkSpan = try self.duration(node, key: key, allowZero: false)
@@ -245,7 +272,9 @@ struct DocumentReader {
         case "max_connections":
             draft.upstream.maxConnections = try self.integer(node, key: key, range: 1...65536)
         case "ca_file":
-            draft.upstream.caFile = try self.string(node, key: key)
+            let path = try self.string(node, key: key)
+            guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
+            draft.upstream.caFile = self.resolve(path)
         case "transfer_threads":
             draft.upstream.transferThreads = try self.integer(node, key: key, range: 1...64)
         case "readiness_path":
@@ -345,6 +374,15 @@ struct DocumentReader {
         }
     }
 
+    /// A path written in this file, relative to the file's directory.
+    func resolve(_ path: String) -> String {
+        ConfigurationChecks.resolve(path, against: self.source)
+    }
+
+    func origin(_ node: Node) -> ConfigurationOrigin {
+        ConfigurationOrigin(source: self.source, line: node.mark?.line)
+    }
+
     func error(_ node: Node, key: String?, _ message: String) -> ConfigurationError {
         ConfigurationError(source: self.source, line: node.mark?.line, key: key, message: message)
     }
@@ -352,7 +390,8 @@ struct DocumentReader {
     func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models, storage, drift"
+        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query"
+        case "query": known = "timeout, max_samples, max_concurrency, max_queued"
         case "drift":
             known = "enabled, window, min_samples, method, sample_per_minute, max_features, range_tolerance, thresholds, models"
         case "drift.thresholds": known = "psi_warn, " + DriftStatistic.allCases.map(\.rawValue).joined(separator: ", ")

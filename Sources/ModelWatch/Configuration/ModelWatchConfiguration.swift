@@ -12,6 +12,7 @@ public struct ModelWatchConfiguration: Sendable {
     public var models: ModelsConfiguration
     public var storage: StorageConfiguration
     public var drift: DriftConfiguration
+    public var query: QueryConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -21,7 +22,8 @@ public struct ModelWatchConfiguration: Sendable {
         analysis: AnalysisConfiguration = AnalysisConfiguration(),
         models: ModelsConfiguration = ModelsConfiguration(),
         storage: StorageConfiguration = StorageConfiguration(),
-        drift: DriftConfiguration = DriftConfiguration()
+        drift: DriftConfiguration = DriftConfiguration(),
+        query: QueryConfiguration = QueryConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -31,6 +33,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.models = models
         self.storage = storage
         self.drift = drift
+        self.query = query
     }
 
     /// One line naming where traffic comes in and goes out.
@@ -118,7 +121,8 @@ public struct ConfigurationOverrides: Sendable {
 public struct StorageConfiguration: Sendable {
     /// `false` records nothing: `/metrics` only, no history.
     public var enabled: Bool
-    /// The database file; relative paths are relative to the working directory.
+    /// The database file; a relative path in the file is relative to the file's directory, one
+    /// given with `--storage-path` to the working directory.
     public var path: String
     /// How often every series is snapshotted into the store; also how much a `kill -9` can lose.
     public var scrapeInterval: Duration

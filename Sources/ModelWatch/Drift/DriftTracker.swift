@@ -47,13 +47,16 @@ final class DriftTracker: Service {
     }
 
     private func restore() async {
-        guard let recorder = self.recorder, !self.configuration.models.isEmpty else { return }
+        guard let recorder = self.recorder else { return }
         let now = WallClock.milliseconds()
         let minute = Self.minute(of: now)
         let windowStart = minute - Int64(self.configuration.settings.windowMinutes) * 60_000
         let baselines = self.configuration.models.map { (model: $0.key, baseline: $0.value.baseline) }
+        let settings = self.configuration.settings.encoded()
         do {
             let stored = try await recorder.withStore { store in
+                // What the gauges judge with, so `modelwatch drift` on the file judges the same way.
+                try store.saveSetting(name: "drift", document: settings, at: now)
                 var minutes: [String: [DriftMinuteRecord]] = [:]
                 for (model, baseline) in baselines {
                     try store.saveBaseline(id: baseline.identifier, model: model, document: Array(baseline.encoded()), at: now)

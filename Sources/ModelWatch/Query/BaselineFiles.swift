@@ -21,6 +21,21 @@ public enum BaselineFiles {
         do {
             let table = try ReferenceTable.read(path: input)
             let featureNames = features.isEmpty ? table.columns.filter { !outputs.contains($0) } : features
+            let used = Set(featureNames + outputs)
+            if let stray = builder.categorical.sorted().first(where: { !used.contains($0) }) {
+                throw Failure(
+                    description:
+                        "--categorical \(stray): not a feature or output of this baseline (columns used: \((featureNames + outputs).joined(separator: ", ")))"
+                )
+            }
+            // Quantile edges need more rows than bins; fewer make every statistic meaningless.
+            let minimumRows = max(builder.bins, Self.minimumRows)
+            guard table.rowCount >= minimumRows else {
+                throw Failure(
+                    description:
+                        "\(input) has \(table.rowCount) rows; a baseline needs at least \(minimumRows) (its \(builder.bins) quantile bins per feature, and enough values to tell drift from noise)"
+                )
+            }
             func columns(_ names: [String]) throws(Failure) -> [(name: String, values: [FeatureValue])] {
                 var columns: [(name: String, values: [FeatureValue])] = []
                 for name in names {
@@ -34,14 +49,24 @@ public enum BaselineFiles {
             let baseline = try builder.build(
                 model: model, source: input, createdAt: Self.now(), features: try columns(featureNames), outputs: try columns(outputs))
             try Self.write(baseline, to: output)
-            return
+            var summary =
                 "baseline for \(model): \(baseline.features.count) features, \(baseline.outputs.count) outputs, \(table.rowCount) rows -> \(output)"
+            if table.rowCount < Self.recommendedRows {
+                summary +=
+                    "\nwarning: \(table.rowCount) reference rows is few; bins this coarse make small live windows look like drift (\(Self.recommendedRows) or more recommended)"
+            }
+            return summary
         } catch let error as Failure {
             throw error
         } catch {
             throw Failure(description: "\(error)")
         }
     }
+
+    /// Fewer reference rows than this are refused: ten quantile bins of one row each say nothing.
+    public static let minimumRows = 20
+    /// Fewer reference rows than this build a baseline with a warning.
+    public static let recommendedRows = 100
 
     /// Builds a baseline from the raw-value samples a sidecar stored for `model` in `[start, end)`.
     public static func capture(
@@ -90,9 +115,9 @@ public enum BaselineFiles {
 
     private static func write(_ baseline: Baseline, to path: String) throws(Failure) {
         do {
-            try baseline.encoded().write(to: URL(fileURLWithPath: path))
+            try LocalFile.write(Array(baseline.encoded()), to: path)
         } catch {
-            throw Failure(description: "cannot write \(path): \(error.localizedDescription)")
+            throw Failure(description: "cannot write \(error.description)")
         }
     }
 

@@ -16,11 +16,26 @@ public struct DriftQuery {
     /// The window's end (`now`, `now-2h`, Unix seconds, RFC 3339); now when `nil`.
     public var at: String?
 
-    public init(database: String, model: String, settings: DriftSettings, at: String?) {
+    /// Where the settings came from, shown in the report's first line (`stored by the sidecar`).
+    public var settingsSource: String?
+
+    public init(database: String, model: String, settings: DriftSettings, at: String?, settingsSource: String? = nil) {
         self.database = database
         self.model = model
         self.settings = settings
         self.at = at
+        self.settingsSource = settingsSource
+    }
+
+    /// The drift settings the sidecar that recorded `database` last ran with; `nil` for a file
+    /// recorded before settings were kept.
+    public static func storedSettings(database: String) throws(Failure) -> (settings: DriftSettings, savedAt: Int64)? {
+        do {
+            guard let stored = try TimeSeriesStore(readingFrom: database).setting(name: "drift") else { return nil }
+            return (try DriftSettings.decode(stored.document, source: database), stored.savedAt)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
     }
 
     /// - Returns: the table to print.
@@ -54,7 +69,8 @@ public struct DriftQuery {
         let formatter = ISO8601DateFormatter()
         lines.insert(
             "model \(self.model), window \(formatter.string(from: Date(timeIntervalSince1970: Double(report.start) / 1000)))"
-                + " .. \(formatter.string(from: Date(timeIntervalSince1970: Double(report.end) / 1000))), method \(self.settings.method.rawValue)",
+                + " .. \(formatter.string(from: Date(timeIntervalSince1970: Double(report.end) / 1000))), method \(self.settings.method.rawValue)"
+                + (self.settingsSource.map { ", settings \($0)" } ?? ""),
             at: 0)
         lines.append("dataset drift share: \(report.driftShare.map { Self.text($0) } ?? "insufficient data")")
         return lines.joined(separator: "\n")

@@ -134,6 +134,10 @@ final class StoreRecorder: Service {
             }
             self.metrics.setDatabaseSize(store.sizeInBytes)
             return 0
+        } catch is CancellationError {
+            // The start failed (a port in use) and the group was cancelled: nothing was recorded
+            // and nothing is paused, so there is nothing to say.
+            return failing
         } catch {
             self.metrics.recordAppendError()
             if failing == 0 {

@@ -36,13 +36,13 @@ public struct Baseline: Codable, Sendable, Equatable {
     /// Reads and validates a baseline file.
     /// - Throws: `BaselineError` naming the file and what is wrong with it.
     public static func load(from path: String) throws(BaselineError) -> Baseline {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try LocalFile.read(path)
         } catch {
-            throw BaselineError(.unreadable, "\(path): \(error.localizedDescription)")
+            throw BaselineError(.unreadable, error.description)
         }
-        return try Self.decode(data, source: path)
+        return try Self.decode(Data(bytes), source: path)
     }
 
     /// Decodes and validates a baseline document.
@@ -51,7 +51,7 @@ public struct Baseline: Codable, Sendable, Equatable {
         do {
             baseline = try JSONDecoder().decode(Baseline.self, from: data)
         } catch {
-            throw BaselineError(.invalid, "\(source): not a ModelWatch baseline (\(error))")
+            throw BaselineError(.invalid, "\(source): not a ModelWatch baseline (\(DecodingProblem.describe(error)))")
         }
         do {
             try baseline.validate()

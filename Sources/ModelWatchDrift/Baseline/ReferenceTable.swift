@@ -24,15 +24,15 @@ public struct ReferenceTable: Sendable {
     /// Reads a file, by its extension: `.csv`, or `.jsonl`/`.ndjson`/`.json` for JSON lines.
     /// - Throws: `BaselineError` with the file and line of the first malformed row.
     public static func read(path: String) throws(BaselineError) -> ReferenceTable {
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try LocalFile.read(path)
         } catch {
-            throw BaselineError(.unreadable, "\(path): \(error.localizedDescription)")
+            throw BaselineError(.unreadable, error.description)
         }
         let lowered = path.lowercased()
         if lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson") || lowered.hasSuffix(".json") {
-            return try Self.parseJSONLines(Array(data), source: path)
+            return try Self.parseJSONLines(data, source: path)
         }
         return try Self.parseCSV(String(decoding: data, as: UTF8.self), source: path)
     }

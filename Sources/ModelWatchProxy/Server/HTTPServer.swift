@@ -1,3 +1,4 @@
+import Glibc
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
@@ -126,7 +127,15 @@ public struct HTTPServerError: Error, CustomStringConvertible {
     let underlying: any Error
 
     public var description: String {
-        "the \(self.server) server could not listen on \(self.address): \(self.underlying)"
+        // NIO's own text names the syscall and its arguments; a person needs the errno's reason.
+        guard let error = self.underlying as? IOError else {
+            return "the \(self.server) server could not listen on \(self.address): \(self.underlying)"
+        }
+        if error.errnoCode == EADDRINUSE {
+            return "the \(self.server) port \(self.address) is already in use by another process"
+        }
+        let reason = strerror(error.errnoCode).map { String(cString: $0).lowercased() } ?? "error \(error.errnoCode)"
+        return "the \(self.server) server could not listen on \(self.address): \(reason)"
     }
 }
 

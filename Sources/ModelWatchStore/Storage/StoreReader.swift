@@ -38,7 +38,7 @@ final class StoreReader: @unchecked Sendable {
         return answer.sorted { $0.key.description < $1.key.description }
     }
 
-    private func series(matching selector: SeriesSelector) throws(StoreError) -> [(Int64, SeriesKey)] {
+    func series(matching selector: SeriesSelector) throws(StoreError) -> [(Int64, SeriesKey)] {
         let statement: SQLiteStatement
         if let name = selector.metricName {
             statement = self.seriesNamed

@@ -51,6 +51,13 @@ enum StoreSchema {
             document BLOB NOT NULL
         );
         """,
+        """
+        CREATE TABLE settings (
+            name TEXT PRIMARY KEY,
+            saved_at INTEGER NOT NULL,
+            document BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(self.migrations.count) }

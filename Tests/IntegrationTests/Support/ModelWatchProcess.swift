@@ -53,7 +53,8 @@ final class ModelWatchProcess: @unchecked Sendable {
         // Port 0: the kernel picks free ports, which the sidecar logs; no two tests can collide.
         var yaml = "server:\n  listen: 127.0.0.1:0\n"
         for (key, value) in server.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
-        yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n  readiness_interval: 200ms\n"
+        yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n"
+        if upstreamSettings["readiness_interval"] == nil { yaml += "  readiness_interval: 200ms\n" }
         for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
         yaml += sections
         // Never the default `modelwatch.db` in the working directory: each test records into its own folder.
