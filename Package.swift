@@ -85,6 +85,7 @@ let package = Package(
                 "ModelWatchStore",
                 "ModelWatchQuery",
                 "ModelWatchDrift",
+                "ModelWatchReference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,6 +125,17 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "ModelWatchReference",
+            swiftSettings: sharedSwiftSettings,
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .executableTarget(
+            name: "modelwatch-reference-bench",
+            dependencies: ["ModelWatchReference"],
+            path: "bench/ReferenceBenchmark",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "TestSupport",
             path: "Tests/TestSupport",
             swiftSettings: sharedSwiftSettings
@@ -156,6 +168,12 @@ let package = Package(
         .testTarget(
             name: "ModelWatchDriftTests",
             dependencies: ["ModelWatchDrift", "ModelWatchProtocols", "TestSupport"],
+            exclude: ["Oracle"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchReferenceTests",
+            dependencies: ["ModelWatchReference", "ModelWatch", "TestSupport"],
             exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),

@@ -59,3 +59,7 @@ venv .venv-deploy "kubernetes_validate, cloudcoil.models.prometheus_operator" Te
 
 # Prometheus's own PromQL test files (promql/testdata from Debian's source package) for ModelWatchQueryTests.
 bash .ci/fetch-promql-tests.sh
+
+# The ONNX reference interpreter's oracle (onnx, onnxruntime, scikit-learn, skl2onnx) in .venv-onnx,
+# and Debian's libonnx-testdata.
+bash .ci/setup-onnx.sh

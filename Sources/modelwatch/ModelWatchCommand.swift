@@ -11,7 +11,9 @@ struct ModelWatchCommand: AsyncParsableCommand {
         commandName: "modelwatch",
         abstract: "A monitoring sidecar for model servers.",
         version: Sidecar.version,
-        subcommands: [Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self]
+        subcommands: [
+            Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self,
+        ]
     )
 
     /// Runs the command; every failure is one line on standard error. A command that ran and

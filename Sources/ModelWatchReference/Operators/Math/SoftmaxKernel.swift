@@ -1,0 +1,55 @@
+/// `Softmax` and `LogSoftmax`: over one axis since opset 13, over the input flattened to 2-D at `axis` before.
+struct SoftmaxKernel: Kernel {
+    let axis: Int
+    let flattens: Bool
+    let logarithmic: Bool
+
+    init(_ context: KernelContext, logarithmic: Bool) throws(ReferenceError) {
+        self.flattens = context.opset < 13
+        self.axis = Int(try context.int("axis", default: self.flattens ? 1 : -1))
+        self.logarithmic = logarithmic
+    }
+
+    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        let input = try inputs.tensor(0)
+        let rank = input.shape.count
+        let axis = try normalizedAxis(self.axis, rank: rank)
+        let (outer, length, inner): (Int, Int, Int)
+        if rank == 0 {
+            (outer, length, inner) = (1, 1, 1)
+        } else if self.flattens {
+            (outer, length, inner) = (input.shape[..<axis].reduce(1, *), input.shape[axis...].reduce(1, *), 1)
+        } else {
+            (outer, length, inner) = (input.shape[..<axis].reduce(1, *), input.shape[axis], input.shape[(axis + 1)...].reduce(1, *))
+        }
+        switch input.storage {
+        case .float(let values): return [.tensor(Tensor(checkedShape: input.shape, .float(self.apply(values, outer, length, inner))))]
+        case .double(let values): return [.tensor(Tensor(checkedShape: input.shape, .double(self.apply(values, outer, length, inner))))]
+        default: throw ReferenceError(.unsupportedType, "Softmax of \(input.elementType) is not supported")
+        }
+    }
+
+    private func apply<T: RealElement>(_ values: [T], _ outer: Int, _ length: Int, _ inner: Int) -> [T] {
+        var result = values
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * length * inner + i
+                var maximum = -T.infinity
+                for k in 0..<length { maximum = Swift.max(maximum, values[base + k * inner]) }
+                var sum: T = 0
+                for k in 0..<length {
+                    let e = T.exponential(values[base + k * inner] - maximum)
+                    result[base + k * inner] = e
+                    sum += e
+                }
+                if self.logarithmic {
+                    let logSum = T.logarithm(sum)
+                    for k in 0..<length { result[base + k * inner] = values[base + k * inner] - maximum - logSum }
+                } else {
+                    for k in 0..<length { result[base + k * inner] /= sum }
+                }
+            }
+        }
+        return result
+    }
+}

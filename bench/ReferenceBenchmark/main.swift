@@ -1,0 +1,48 @@
+// Times the built-in ONNX interpreter on a model and a batch of rows, the same files the
+// onnxruntime side of bench/reference_bench.py times.
+//
+// Usage: modelwatch-reference-bench MODEL.onnx INPUT.pb BATCH ITERATIONS   (build with -c release)
+// Prints one line: the median microseconds per run over ITERATIONS runs, and the resident bytes
+// a loaded model keeps.
+import Foundation
+import ModelWatchReference
+
+let arguments = CommandLine.arguments
+guard arguments.count == 5, let batch = Int(arguments[3]), let iterations = Int(arguments[4]) else {
+    FileHandle.standardError.write(Data("usage: modelwatch-reference-bench MODEL.onnx INPUT.pb BATCH ITERATIONS\n".utf8))
+    exit(2)
+}
+/// Resident memory in bytes, from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+// A first load warms the runtime (operator table, type metadata) and leaves the parse's transient
+// peak in malloc's free lists; the growth over twenty more loads, all kept, is what a model keeps.
+let model = try ReferenceModel(contentsOf: arguments[1])
+let before = residentBytes()
+let kept = try (0..<20).map { _ in try ReferenceModel(contentsOf: arguments[1]) }
+let loaded = (residentBytes() - before) / kept.count
+let all = try Tensor(protobuf: [UInt8](try Data(contentsOf: URL(fileURLWithPath: arguments[2]))))
+guard case .float(let values) = all.storage, all.shape.count == 2, all.shape[0] >= batch else {
+    FileHandle.standardError.write(Data("the input must be a float [N, F] tensor with N ≥ batch\n".utf8))
+    exit(2)
+}
+let features = all.shape[1]
+let input = try Tensor(shape: [batch, features], floats: Array(values.prefix(batch * features)))
+let name = model.inputs[0].name
+var session = model.makeSession()
+for _ in 0..<min(iterations, 200) { _ = try session.run(tensors: [name: input]) }
+let clock = ContinuousClock()
+var samples: [Double] = []
+samples.reserveCapacity(iterations)
+for _ in 0..<iterations {
+    let start = clock.now
+    _ = try session.run(tensors: [name: input])
+    let elapsed = clock.now - start
+    samples.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+}
+samples.sort()
+print(String(format: "%.2f %d", samples[samples.count / 2], loaded))

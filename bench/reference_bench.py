@@ -1,0 +1,75 @@
+"""The ONNX interpreter beside onnxruntime on the same rows (issue 15's benchmark).
+
+Trains a 100-tree depth-3 GradientBoostingClassifier and an MLP 20-64-32-3 (fixed seeds), converts
+them with skl2onnx, and times onnxruntime (InferenceSession.run, one intra-op thread) and the
+interpreter (modelwatch-reference-bench, release build) at batch 1 and batch 100: the median of
+ITERATIONS runs each. Run with .venv-onnx's Python from the repository root, under a lock:
+
+    flock /tmp/bench.lock .venv-onnx/bin/python bench/reference_bench.py
+"""
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
+from skl2onnx import to_onnx  # noqa: E402
+from sklearn.ensemble import GradientBoostingClassifier  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+
+OUT = "bench/out/reference"
+BINARY = ".build/release/modelwatch-reference-bench"
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(2000, 20)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.int64) + (X[:, 3] > 1).astype(np.int64)
+    models = {
+        "gbc_100x3": GradientBoostingClassifier(n_estimators=100, max_depth=3, random_state=0),
+        "mlp_20_64_32_3": MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=200, random_state=0),
+    }
+    iterations = int(os.environ.get("ITERATIONS", "2000"))
+    print("| model | batch | onnxruntime µs | interpreter µs | ratio | .onnx bytes | resident bytes a loaded model keeps |")
+    print("|---|---|---|---|---|---|---|")
+    for name, model in models.items():
+        model.fit(X, y)
+        onx = to_onnx(model, X[:1], options={id(model): {"zipmap": False}}, target_opset={"": 18, "ai.onnx.ml": 3})
+        path = os.path.join(OUT, f"{name}.onnx")
+        with open(path, "wb") as f:
+            f.write(onx.SerializeToString())
+        rows = os.path.join(OUT, "rows.pb")
+        with open(rows, "wb") as f:
+            f.write(numpy_helper.from_array(X[:100]).SerializeToString())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        input_name = session.get_inputs()[0].name
+        for batch in (1, 100):
+            feed = {input_name: X[:batch]}
+            for _ in range(200):
+                session.run(None, feed)
+            samples = []
+            for _ in range(iterations):
+                start = time.perf_counter_ns()
+                session.run(None, feed)
+                samples.append((time.perf_counter_ns() - start) / 1000)
+            samples.sort()
+            answer = subprocess.check_output([BINARY, path, rows, str(batch), str(iterations)]).decode().split()
+            ours, kept = float(answer[0]), int(answer[1])
+            theirs = samples[len(samples) // 2]
+            size = os.path.getsize(path)
+            print(f"| {name} | {batch} | {theirs:.1f} | {ours:.1f} | {ours / theirs:.2f}x | {size} | {kept} ({kept / size:.2f}x) |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
