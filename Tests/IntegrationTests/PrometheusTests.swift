@@ -10,7 +10,8 @@ struct PrometheusTests {
     @Test("promtool check metrics finds nothing to complain about, after traffic of every kind")
     func promtoolLint() async throws {
         let promtool = try #require(Tool.find("promtool"), "promtool is not installed: run `bash .ci/setup.sh` first")
-        try await withSidecar(upstreamSettings: ["timeout": "1s"]) { _, sidecar in
+        // /hang waits for the timeout; the other requests must never meet it, even on a loaded machine.
+        try await withSidecar(upstreamSettings: ["timeout": "5s"]) { _, sidecar in
             let json: HTTPHeaders = ["content-type": "application/json"]
             _ = try await TestClient.send(
                 port: sidecar.dataPort, method: .POST, path: "/v2/models/a/infer", headers: json,
@@ -93,9 +94,10 @@ struct PrometheusTests {
             "histogram_quantile(0.99, sum(rate(modelwatch_request_duration_seconds_bucket[1m])) by (le, model))")
         let slowP99 = try #require(quantiles.first { $0.labels["model"] == "slow" }?.value)
         let fastP99 = try #require(quantiles.first { $0.labels["model"] == "fast" }?.value)
-        // Every slow request took ≥ 120 ms, so p99 lies in the 100–250 ms bucket (the next one on a
-        // machine busy with other suites); the fast model's p99 is below it.
-        #expect(slowP99 > 0.12 && slowP99 <= 0.5, "slow p99 \(slowP99)")
+        // Every slow request took ≥ 120 ms, so p99 is above it (in the 100–250 ms bucket, or a later
+        // one on a machine busy with other suites: no upper bound holds under load); the fast
+        // model's p99 is below it.
+        #expect(slowP99 > 0.12, "slow p99 \(slowP99)")
         #expect(fastP99 < slowP99, "fast p99 \(fastP99), slow p99 \(slowP99)")
 
         let predictions = try await prometheus.query("sum(modelwatch_predictions_total) by (model)")

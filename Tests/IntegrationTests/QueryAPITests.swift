@@ -132,7 +132,14 @@ struct QueryAPITests {
     func sampleLimit() async throws {
         let sections = "query:\n  max_samples: 10\nstorage:\n  scrape_interval: 100ms\n"
         try await withSidecar(sections: sections) { _, sidecar in
-            try await Self.traffic(sidecar, count: 1)
+            let response = try await TestClient.send(port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(string: "x"))
+            #expect(response.status == 200)
+            // Wait for the store by listing series, which counts no samples against the tiny limit.
+            for _ in 0..<200 {
+                let series = try await Self.get(sidecar, "/api/v1/series", ["match[]": "modelwatch_requests_total"])
+                if series.text.contains("modelwatch_requests_total") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             let heavy = try await Self.get(sidecar, "/api/v1/query", ["query": #"{__name__=~"modelwatch_.+"}[1h]"#])
             #expect(heavy.status == 422, "\(heavy.text)")
             #expect(heavy.text.contains("too many samples into memory"), "\(heavy.text)")
