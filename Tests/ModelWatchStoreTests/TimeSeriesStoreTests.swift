@@ -93,6 +93,8 @@ struct TimeSeriesStoreTests {
             let now = Self.start + 2 * Self.hour + 30 * 60_000
             let written = try store.backfill([(Self.key("iris"), iris), (Self.key("mnist"), mnist)], now: now)
             #expect(written == 901)
+            // Checkpointed at once: readers find the history in the file, not in the write-ahead log.
+            #expect((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) == 0)
             // The two finished hours are chunks, one per series and hour; the current half hour stays rows.
             #expect(try SQLiteShell.query(path, "SELECT count(*), sum(count) FROM chunks WHERE resolution = 0") == ["3|721"])
             #expect(try SQLiteShell.query(path, "SELECT count(*), min(ts) FROM samples") == ["180|\(Self.start + 2 * Self.hour)"])

@@ -46,6 +46,11 @@ extension StoreWriter {
             return written
         }
         self.seriesIDs.merge(created) { old, _ in old }
+        // A backfill writes the whole history through the WAL at once. Until a checkpoint copies it
+        // into the file, every reader finds its pages in the WAL (read with `pread`, not mapped),
+        // and the store's read-only connection cannot checkpoint when it closes: copy it now. A
+        // reader still holding an old snapshot leaves part of it for the next checkpoint.
+        _ = try self.connection.integer("PRAGMA wal_checkpoint(TRUNCATE)")
         return written
     }
 
