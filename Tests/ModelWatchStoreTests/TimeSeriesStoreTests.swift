@@ -81,6 +81,35 @@ struct TimeSeriesStoreTests {
         }
     }
 
+    @Test("a backfill packs finished spans into chunks at once, keeps history older than retention, and reads back as recorded")
+    func backfill() throws {
+        try withTemporaryDatabase { path in
+            let store = try TimeSeriesStore(path: path, configuration: StoreConfiguration(retention: .seconds(3_600)))
+            // Two and a half hours of 10 s samples, out of order and with one timestamp twice (the later value wins).
+            var iris = (0..<900).map { Sample(timestamp: Self.start + Int64($0) * 10_000, value: Double($0)) }
+            iris.swapAt(10, 500)
+            iris.append(Sample(timestamp: Self.start + 20_000, value: -1))
+            let mnist = [Sample(timestamp: Self.start + 5_000, value: .nan)]
+            let now = Self.start + 2 * Self.hour + 30 * 60_000
+            let written = try store.backfill([(Self.key("iris"), iris), (Self.key("mnist"), mnist)], now: now)
+            #expect(written == 901)
+            // Checkpointed at once: readers find the history in the file, not in the write-ahead log.
+            #expect((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) == 0)
+            // The two finished hours are chunks, one per series and hour; the current half hour stays rows.
+            #expect(try SQLiteShell.query(path, "SELECT count(*), sum(count) FROM chunks WHERE resolution = 0") == ["3|721"])
+            #expect(try SQLiteShell.query(path, "SELECT count(*), min(ts) FROM samples") == ["180|\(Self.start + 2 * Self.hour)"])
+
+            let answer = try store.select(.named("modelwatch_requests_total"), from: Self.start, through: now)
+            #expect(answer.map(\.key) == [Self.key("iris"), Self.key("mnist")])
+            var expected = (0..<900).map { Sample(timestamp: Self.start + Int64($0) * 10_000, value: Double($0)) }
+            expected[2].value = -1
+            #expect(answer[0].samples == expected)
+            #expect(answer[1].samples.count == 1 && answer[1].samples[0].value.isNaN)
+            // Retention (one hour) is the sidecar's maintenance to apply, not the backfill's.
+            #expect(try store.select(.named("modelwatch_requests_total"), from: Self.start, through: Self.start).count == 1)
+        }
+    }
+
     @Test("samples past retention are deleted, and a series with none left is forgotten")
     func retention() throws {
         try withTemporaryDatabase { path in

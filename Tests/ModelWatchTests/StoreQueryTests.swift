@@ -146,4 +146,29 @@ struct StoreQueryTests {
         } throws: { "\($0)".contains("line 2") }
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test(
+        "sample values and timestamps read as Prometheus reads them, on the integer fast path and off it",
+        arguments: [
+            (" 12 1767225600", 12, 1_767_225_600_000),
+            (" -7 1767225600.5", -7, 1_767_225_600_500),
+            (" 1e3 1767225600.25", 1000, 1_767_225_600_250),
+            (" 0.1 1767225600.125 # {a=\"b\"} 1", 0.1, 1_767_225_600_125),
+            (" +Inf -1.5", .infinity, -1_500),
+            (" 1234567890123456789 1767225600.0001", 1.2345678901234568e18, 1_767_225_600_000),
+            (" 3 1.7672256e9", 3, 1_767_225_600_000),
+        ] as [(String, Double, Int64)])
+    func valueAndTime(_ text: String, _ value: Double, _ milliseconds: Int64) throws {
+        let parsed = try #require(OpenMetricsImport.valueAndTime(ArraySlice(text.utf8)))
+        #expect(parsed.0 == value && parsed.1 == milliseconds)
+    }
+
+    @Test("negative zero keeps its sign, and lines with trailing junk or no timestamp are refused")
+    func valueAndTimeEdges() throws {
+        let zero = try #require(OpenMetricsImport.valueAndTime(ArraySlice(" -0 10".utf8)))
+        #expect(zero.0 == 0 && zero.0.sign == .minus && zero.1 == 10_000)
+        #expect(OpenMetricsImport.valueAndTime(ArraySlice(" 1 10 junk".utf8)) == nil)
+        #expect(OpenMetricsImport.valueAndTime(ArraySlice(" 1".utf8)) == nil)
+        #expect(OpenMetricsImport.valueAndTime(ArraySlice(" 1 1e300".utf8)) == nil)
+    }
 }

@@ -42,22 +42,29 @@ public struct OpenMetricsImport {
         }
     }
 
-    /// Parses the whole text first, so a bad line leaves the store untouched, then appends the
-    /// samples one timestamp at a time.
+    /// Parses the whole text first, so a bad line leaves the store untouched, then writes every
+    /// series in one transaction, finished spans packed into chunks as a sidecar's maintenance
+    /// would (see `TimeSeriesStore.backfill`), so queries read the history in its fast form at once.
     /// - Throws: `Failure` naming the line, or the store's error (e.g. the file is locked by a running sidecar).
     public func run() throws(Failure) -> Summary {
-        // Samples by time, each naming its series by index; a series' text is parsed once.
-        var byTime: [Int64: [(series: Int32, value: Double)]] = [:]
-        var seriesIndex: [ArraySlice<UInt8>: Int32] = [:]
+        try self.run(now: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// As `run()`, with the current time given (milliseconds): samples in its span stay rows.
+    public func run(now: Int64) throws(Failure) -> Summary {
+        // Each series' samples in file order; a series' text is parsed once. Lines of one series
+        // usually follow each other, so the previous line's series is tried before the table.
+        var samples: [[Sample]] = []
+        var seriesIndex: [ArraySlice<UInt8>: Int] = [:]
         var keys: [SeriesKey] = []
+        var previous: (text: ArraySlice<UInt8>, index: Int)? = nil
         var summary = Summary()
         let bytes = Array(self.text.utf8)
         var lineStart = 0
         var lineNumber = 0
         while lineStart < bytes.count {
             lineNumber += 1
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             defer { lineStart = lineEnd + 1 }
             var end = lineEnd
             if end > lineStart, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
@@ -73,25 +80,27 @@ public struct OpenMetricsImport {
             }
             guard let seriesEnd = Self.seriesEnd(line) else { throw failure() }
             let seriesText = line[line.startIndex..<seriesEnd]
-            let index: Int32
-            if let known = seriesIndex[seriesText] {
+            let index: Int
+            if let previous, previous.text.elementsEqual(seriesText) {
+                index = previous.index
+            } else if let known = seriesIndex[seriesText] {
                 index = known
             } else {
                 guard let key = Self.series(seriesText) else { throw failure() }
-                index = Int32(keys.count)
+                index = keys.count
                 keys.append(key)
+                samples.append([])
                 seriesIndex[seriesText] = index
             }
+            previous = (seriesText, index)
             guard let (value, timestamp) = Self.valueAndTime(line[seriesEnd...]) else { throw failure() }
-            byTime[timestamp, default: []].append((index, value))
+            samples[index].append(Sample(timestamp: timestamp, value: value))
             summary.samples += 1
         }
         summary.series = keys.count
         do {
             let store = try TimeSeriesStore(path: self.database)
-            for timestamp in byTime.keys.sorted() {
-                try store.append((byTime[timestamp] ?? []).map { (keys[Int($0.series)], $0.value) }, at: timestamp)
-            }
+            try store.backfill(Array(zip(keys, samples)), now: now)
         } catch {
             throw Failure(description: error.description)
         }
@@ -160,13 +169,63 @@ public struct OpenMetricsImport {
 
     /// ` value timestamp [# exemplar]`; the timestamp in seconds, returned in milliseconds.
     static func valueAndTime(_ rest: ArraySlice<UInt8>) -> (Double, Int64)? {
-        let fields = rest.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-        guard fields.count >= 2, let value = GoFloat.parse(String(decoding: fields[0], as: UTF8.self)),
-            let seconds = Double(String(decoding: fields[1], as: UTF8.self)), seconds.isFinite,
+        var fields: [ArraySlice<UInt8>] = []
+        var index = rest.startIndex
+        while index < rest.endIndex, fields.count < 3 {
+            while index < rest.endIndex, rest[index] == UInt8(ascii: " ") { index += 1 }
+            let start = index
+            while index < rest.endIndex, rest[index] != UInt8(ascii: " ") { index += 1 }
+            if index > start { fields.append(rest[start..<index]) }
+        }
+        guard fields.count >= 2, let value = Self.number(fields[0]), let milliseconds = Self.milliseconds(fields[1]) else { return nil }
+        if fields.count > 2 && !fields[2].elementsEqual("#".utf8) { return nil }
+        return (value, milliseconds)
+    }
+
+    /// A sample value: plain integers of up to 15 digits (every counter and bucket) are read
+    /// directly, being exact as a `Double`; anything else goes through Go's float syntax.
+    static func number(_ text: ArraySlice<UInt8>) -> Double? {
+        if let integer = Self.smallInteger(text) { return Double(integer) }
+        return GoFloat.parse(String(decoding: text, as: UTF8.self))
+    }
+
+    /// Seconds as milliseconds: `s` or `s.fff` read exactly, anything else as a float rounded to the millisecond.
+    static func milliseconds(_ text: ArraySlice<UInt8>) -> Int64? {
+        let dot = text.firstIndex(of: UInt8(ascii: "."))
+        if let seconds = Self.smallInteger(text[..<(dot ?? text.endIndex)]) {
+            var millis: Int64? = dot == nil ? 0 : nil
+            if let dot {
+                let fraction = text[(dot + 1)...]
+                if (1...3).contains(fraction.count), fraction.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                    let digits = Self.smallInteger(fraction)
+                {
+                    millis = digits * [1, 100, 10, 1][fraction.count]
+                }
+            }
+            if let millis {
+                let total = seconds < 0 ? seconds * 1000 - millis : seconds * 1000 + millis
+                return abs(total) <= QueryEngine.latestTime ? total : nil
+            }
+        }
+        guard let seconds = Double(String(decoding: text, as: UTF8.self)), seconds.isFinite,
             abs(seconds * 1000) <= Double(QueryEngine.latestTime)
         else { return nil }
-        if fields.count > 2 && !fields[2].elementsEqual("#".utf8) { return nil }
-        return (value, Int64((seconds * 1000).rounded()))
+        return Int64((seconds * 1000).rounded())
+    }
+
+    /// An optionally signed run of 1 to 15 decimal digits.
+    private static func smallInteger(_ text: ArraySlice<UInt8>) -> Int64? {
+        var digits = text
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard (1...15).contains(digits.count) else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        // "-0" is left to the general path, which keeps the sign of zero.
+        return negative ? (value == 0 ? nil : -value) : value
     }
 }
 

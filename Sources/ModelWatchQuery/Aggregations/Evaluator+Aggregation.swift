@@ -41,18 +41,25 @@ extension Evaluator {
             if k < 1 { return [] }
         }
 
+        // Which group each sample falls in; the first sample of a group starts it.
+        let grouping = op == .countValues ? nil : self.groups(of: input, for: aggregate)
         var groups: [Labels: Int] = [:]
         var ordered: [Group] = []
         let dropped = aggregate.grouping + ["__name__"]
         let kept = aggregate.grouping + (op == .countValues ? [label] : [])
-        for sample in input {
-            var labels = sample.labels
-            if op == .countValues {
-                labels = labels.setting(label, GoFloat.format(sample.value))
+        for (position, sample) in input.enumerated() {
+            let index: Int?
+            let key: Labels
+            if let grouping {
+                index = grouping.index[position] < ordered.count ? grouping.index[position] : nil
+                key = grouping.labels[grouping.index[position]]
+            } else {
+                let labels = sample.labels.setting(label, GoFloat.format(sample.value))
+                key = aggregate.without ? labels.removing(dropped) : labels.keeping(kept)
+                index = groups[key]
             }
-            let key = aggregate.without ? labels.removing(dropped) : labels.keeping(kept)
-            guard let index = groups[key] else {
-                groups[key] = ordered.count
+            guard let index else {
+                if grouping == nil { groups[key] = ordered.count }
                 var group = Group(labels: key, value: sample.value, mean: sample.value, count: 1, heap: [], values: [])
                 switch op {
                 case .stddev, .stdvar: group.value = 0
@@ -128,6 +135,47 @@ extension Evaluator {
             result.append(VectorSample(labels: group.labels, timestamp: time, value: value))
         }
         return result
+    }
+
+    /// What an aggregation remembers of its last step's grouping: a range query aggregates the
+    /// same input series at every step, so the groups are worked out (labels cut, hashed) once.
+    struct GroupingMemo {
+        var grouping: [String]
+        var without: Bool
+        var inputs: [Labels]
+        /// By input sample: its group, numbered in order of first appearance.
+        var index: [Int]
+        /// By group: its labels.
+        var labels: [Labels]
+    }
+
+    /// The group of each sample of `input` (not for `count_values`, whose groups depend on values).
+    private func groups(of input: [VectorSample], for aggregate: AggregateExpression) -> (index: [Int], labels: [Labels]) {
+        let key = aggregate.position.offset
+        // Labels of the same series share their storage from step to step, so comparing is cheap.
+        if let memo = self.groupingMemos[key], memo.grouping == aggregate.grouping, memo.without == aggregate.without,
+            memo.inputs.count == input.count, zip(memo.inputs, input).allSatisfy({ $0 == $1.labels })
+        {
+            return (memo.index, memo.labels)
+        }
+        let dropped = aggregate.grouping + ["__name__"]
+        var numbers: [Labels: Int] = [:]
+        var index: [Int] = []
+        var labels: [Labels] = []
+        index.reserveCapacity(input.count)
+        for sample in input {
+            let key = aggregate.without ? sample.labels.removing(dropped) : sample.labels.keeping(aggregate.grouping)
+            if let number = numbers[key] {
+                index.append(number)
+            } else {
+                numbers[key] = labels.count
+                index.append(labels.count)
+                labels.append(key)
+            }
+        }
+        self.groupingMemos[key] = GroupingMemo(
+            grouping: aggregate.grouping, without: aggregate.without, inputs: input.map(\.labels), index: index, labels: labels)
+        return (index, labels)
     }
 
     private static func topLess(_ lhs: VectorSample, _ rhs: VectorSample) -> Bool {

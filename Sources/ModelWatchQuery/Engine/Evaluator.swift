@@ -18,6 +18,12 @@ final class Evaluator {
     private var loadedSamples = 0
     private var stepSamples = 0
     private var subqueryCache: [Int: [Int64: [VectorSample]]] = [:]
+    /// By selector: each loaded series' labels without the metric name, and whether they are unique.
+    var namelessCache: [Int: (labels: [Labels], unique: Bool)] = [:]
+    /// By aggregation (its position in the text): the groups of its last step's input.
+    var groupingMemos: [Int: GroupingMemo] = [:]
+    /// By `histogram_quantile` call (its position in the text): its last step's layout.
+    var histogramLayouts: [Int: HistogramQuantile.Layout] = [:]
 
     init(source: any SeriesSource, options: QueryEngine.Options, start: Int64, end: Int64, interval: Int64) {
         self.source = source

@@ -24,6 +24,12 @@ extension Evaluator {
             break
         }
         let result: [VectorSample]
+        if name == "rate" || name == "increase" || name == "delta", let plain = Self.plainRangeSelector(arguments[0]) {
+            let (samples, unique) = try self.extrapolatedDeltas(name, of: plain.selector, range: plain.range, at: time)
+            if !unique { try self.checkUnique(samples) }
+            try self.account(samples.count)
+            return .vector(samples)
+        }
         if call.function.argumentTypes.contains(.matrix) {
             result = try self.evaluateRangeFunction(call, at: time)
         } else {
@@ -157,7 +163,11 @@ extension Evaluator {
             }
         case "histogram_quantile":
             let q = try self.evaluateScalar(arguments[0], at: time)
-            return HistogramQuantile.evaluate(q, try self.evaluateVector(arguments[1], at: time), at: time)
+            let input = try self.evaluateVector(arguments[1], at: time)
+            var layout = self.histogramLayouts.removeValue(forKey: call.position.offset)
+            let result = HistogramQuantile.evaluate(q, input, at: time, layout: &layout)
+            self.histogramLayouts[call.position.offset] = layout
+            return result
         case "label_replace":
             return try self.labelReplace(arguments, at: time)
         case "label_join":

@@ -5,23 +5,56 @@ enum HistogramQuantile {
         var count: Double
     }
 
-    static func evaluate(_ q: Double, _ samples: [VectorSample], at time: Int64) -> [VectorSample] {
-        var groups: [Labels: (labels: Labels, buckets: [Bucket])] = [:]
-        var order: [Labels] = []
+    /// Which histogram each input sample belongs to and its bucket bound, remembered from the
+    /// last step: a range query feeds the same series in at every step.
+    struct Layout {
+        var inputs: [Labels]
+        /// By input sample: its histogram and bucket bound, or `nil` when its `le` is not a number.
+        var buckets: [(histogram: Int, upperBound: Double)?]
+        /// By histogram: the labels of its answer.
+        var labels: [Labels]
+    }
+
+    /// - Parameter layout: the last step's layout, reused when the input's labels are the same.
+    static func evaluate(_ q: Double, _ samples: [VectorSample], at time: Int64, layout: inout Layout?) -> [VectorSample] {
+        if let known = layout, known.inputs.count == samples.count, zip(known.inputs, samples).allSatisfy({ $0 == $1.labels }) {
+            // Labels of the same series share their storage from step to step, so comparing is cheap.
+        } else {
+            layout = self.layout(of: samples)
+        }
+        guard let layout else { return [] }
+        var histograms = Array(repeating: [Bucket](), count: layout.labels.count)
+        for (sample, bucket) in zip(samples, layout.buckets) {
+            guard let bucket else { continue }
+            histograms[bucket.histogram].append(Bucket(upperBound: bucket.upperBound, count: sample.value))
+        }
+        return zip(layout.labels, histograms).compactMap { labels, buckets in
+            guard !buckets.isEmpty else { return nil }
+            return VectorSample(labels: labels, timestamp: time, value: Self.quantile(q, buckets))
+        }
+    }
+
+    private static func layout(of samples: [VectorSample]) -> Layout {
+        var numbers: [Labels: Int] = [:]
+        var layout = Layout(inputs: samples.map(\.labels), buckets: [], labels: [])
         for sample in samples {
-            guard let upperBound = GoFloat.parse(sample.labels["le"]) else { continue }
+            guard let upperBound = GoFloat.parse(sample.labels["le"]) else {
+                layout.buckets.append(nil)
+                continue
+            }
             // Buckets of one histogram share every label but `le` (the metric name included).
             let signature = sample.labels.removing(["le"])
-            if groups[signature] == nil {
-                groups[signature] = (sample.labels.removing(["le", "__name__"]), [])
-                order.append(signature)
+            let number: Int
+            if let known = numbers[signature] {
+                number = known
+            } else {
+                number = layout.labels.count
+                numbers[signature] = number
+                layout.labels.append(sample.labels.removing(["le", "__name__"]))
             }
-            groups[signature]?.buckets.append(Bucket(upperBound: upperBound, count: sample.value))
+            layout.buckets.append((number, upperBound))
         }
-        return order.compactMap { signature in
-            guard let group = groups[signature], !group.buckets.isEmpty else { return nil }
-            return VectorSample(labels: group.labels, timestamp: time, value: Self.quantile(q, group.buckets))
-        }
+        return layout
     }
 
     private static func quantile(_ q: Double, _ input: [Bucket]) -> Double {

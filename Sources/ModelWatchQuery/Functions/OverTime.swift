@@ -10,6 +10,14 @@
 enum OverTime {
     /// rate, increase and delta: the change over the window, extrapolated towards its edges.
     static func extrapolatedDelta(_ points: [Point], window: Evaluator.Window, isCounter: Bool, isRate: Bool) -> Double? {
+        self.extrapolatedDelta(points, start: window.start, end: window.end, range: window.range, isCounter: isCounter, isRate: isRate)
+    }
+
+    /// The same over any run of points (a slice of a loaded series, in a range query) and a window
+    /// given by its bounds, milliseconds.
+    static func extrapolatedDelta<Points: BidirectionalCollection<Point>>(
+        _ points: Points, start: Int64, end: Int64, range: Int64, isCounter: Bool, isRate: Bool
+    ) -> Double? {
         guard points.count >= 2, let first = points.first, let last = points.last else { return nil }
         var result = last.value - first.value
         if isCounter {
@@ -19,8 +27,8 @@ enum OverTime {
                 previous = point.value
             }
         }
-        var durationToStart = Double(first.timestamp - window.start) / 1000
-        let durationToEnd = Double(window.end - last.timestamp) / 1000
+        var durationToStart = Double(first.timestamp - start) / 1000
+        let durationToEnd = Double(end - last.timestamp) / 1000
         let sampledInterval = Double(last.timestamp - first.timestamp) / 1000
         let averageInterval = sampledInterval / Double(points.count - 1)
         if isCounter && result > 0 && first.value >= 0 {
@@ -33,7 +41,7 @@ enum OverTime {
         extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2
         extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2
         result *= extrapolateTo / sampledInterval
-        if isRate { result /= Double(window.range) / 1000 }
+        if isRate { result /= Double(range) / 1000 }
         return result
     }
 

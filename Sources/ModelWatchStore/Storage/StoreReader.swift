@@ -10,9 +10,20 @@ final class StoreReader: @unchecked Sendable {
     private let headSamples: SQLiteStatement
     private let earliestRaw: SQLiteStatement
     private let coarseChunks: SQLiteStatement
+    private let anyCoarse: SQLiteStatement
+    /// Parsed label sets by series id, with the JSON they came from: a series row never changes,
+    /// and comparing the text is much cheaper than parsing it again on every query.
+    private var keys: [Int64: (labelsJSON: String, key: SeriesKey, text: String)] = [:]
+
+    /// How much of the file a reader maps into memory instead of copying pages in with `pread`.
+    static let mappedBytes = 1 << 30
 
     init(connection: SQLiteConnection) throws(StoreError) {
         self.connection = connection
+        // Finding a series' chunks in a range visits each older chunk's row (the index ends at
+        // first_ts): mapped, that is a pointer walk instead of a 16 KiB copy per row. SQLite falls
+        // back to reads past the mapped size and remaps when the file shrinks.
+        try connection.execute("PRAGMA mmap_size = \(Self.mappedBytes)")
         self.seriesNamed = try connection.prepare("SELECT id, name, labels FROM series WHERE name = ?")
         self.allSeries = try connection.prepare("SELECT id, name, labels FROM series")
         self.rawChunks = try connection.prepare(
@@ -22,20 +33,26 @@ final class StoreReader: @unchecked Sendable {
             "SELECT ifnull(min(first_ts), 9223372036854775807) FROM chunks WHERE series_id = ? AND resolution = 0")
         self.coarseChunks = try connection.prepare(
             "SELECT data FROM chunks WHERE series_id = ? AND resolution > 0 AND first_ts <= ? AND last_ts >= ? ORDER BY first_ts")
+        self.anyCoarse = try connection.prepare("SELECT EXISTS (SELECT 1 FROM chunks WHERE resolution > 0)")
     }
 
     func select(_ selector: SeriesSelector, in range: ClosedRange<Int64>) throws(StoreError) -> [SeriesSamples] {
-        var answer: [SeriesSamples] = []
         let matched = try self.series(matching: selector)
+        guard !matched.isEmpty else { return [] }
         var head = try self.headSamples(of: Set(matched.map(\.0)), in: range)
+        // Without downsampling there are no coarse chunks, and no need to look for them per series.
+        let coarse = try self.hasCoarseChunks()
+        var answer: [(order: String, series: SeriesSamples)] = []
+        answer.reserveCapacity(matched.count)
         for (id, key) in matched {
+            let text = self.keys[id]?.text ?? key.description
             var samples: [Sample] = []
             try self.readChunks(self.rawChunks, of: id, in: range, into: &samples)
-            samples += head.removeValue(forKey: id) ?? []
-            if let coarse = try self.coarseSamples(of: id, in: range) { samples = coarse + samples }
-            if !samples.isEmpty { answer.append(SeriesSamples(key: key, samples: Self.ordered(samples))) }
+            if let rows = head.removeValue(forKey: id) { samples += rows }
+            if coarse, let older = try self.coarseSamples(of: id, in: range) { samples = older + samples }
+            if !samples.isEmpty { answer.append((text, SeriesSamples(key: key, samples: Self.ordered(samples)))) }
         }
-        return answer.sorted { $0.key.description < $1.key.description }
+        return answer.sorted { $0.order < $1.order }.map(\.series)
     }
 
     func series(matching selector: SeriesSelector) throws(StoreError) -> [(Int64, SeriesKey)] {
@@ -49,12 +66,25 @@ final class StoreReader: @unchecked Sendable {
         defer { statement.reset() }
         var matched: [(Int64, SeriesKey)] = []
         while try statement.step() {
-            guard let key = SeriesKey(name: statement.string(at: 1), labelsJSON: statement.string(at: 2)), selector.matches(key) else {
-                continue
+            let id = statement.int64(at: 0)
+            let name = statement.string(at: 1)
+            let labelsJSON = statement.string(at: 2)
+            let key: SeriesKey
+            if let known = self.keys[id], known.labelsJSON == labelsJSON, known.key.name == name {
+                key = known.key
+            } else {
+                guard let parsed = SeriesKey(name: name, labelsJSON: labelsJSON) else { continue }
+                self.keys[id] = (labelsJSON, parsed, parsed.description)
+                key = parsed
             }
-            matched.append((statement.int64(at: 0), key))
+            if selector.matches(key) { matched.append((id, key)) }
         }
         return matched
+    }
+
+    private func hasCoarseChunks() throws(StoreError) -> Bool {
+        defer { self.anyCoarse.reset() }
+        return try self.anyCoarse.step() && self.anyCoarse.int64(at: 0) != 0
     }
 
     /// The rows not yet packed into chunks, for the matched series: they are keyed by time, so

@@ -6,13 +6,13 @@
 final class StoreWriter: @unchecked Sendable {
     let connection: SQLiteConnection
     let configuration: StoreConfiguration
-    private let insertSample: SQLiteStatement
+    let insertSample: SQLiteStatement
     private let insertSeries: SQLiteStatement
     private let selectHead: SQLiteStatement
     private let deleteHead: SQLiteStatement
     private let insertChunk: SQLiteStatement
     private let deleteExpired: SQLiteStatement
-    private var seriesIDs: [SeriesKey: Int64] = [:]
+    var seriesIDs: [SeriesKey: Int64] = [:]
     /// Whether retention deleted chunks since the last sweep for series left with no samples.
     private var orphansPossible = false
 
@@ -75,7 +75,7 @@ final class StoreWriter: @unchecked Sendable {
         return rows
     }
 
-    private func registerSeries(_ key: SeriesKey) throws(StoreError) -> Int64 {
+    func registerSeries(_ key: SeriesKey) throws(StoreError) -> Int64 {
         self.insertSeries.bind(key.name, at: 1)
         self.insertSeries.bind(key.labelsJSON, at: 2)
         defer { self.insertSeries.reset() }
@@ -131,7 +131,7 @@ final class StoreWriter: @unchecked Sendable {
         return (compacted, spanEnd < cutoff)
     }
 
-    private func writeChunk(series id: Int64, resolution: Int64, _ samples: [Sample]) throws(StoreError) {
+    func writeChunk(series id: Int64, resolution: Int64, _ samples: [Sample]) throws(StoreError) {
         guard let first = samples.first, let last = samples.last else { return }
         self.insertChunk.bind(id, at: 1)
         self.insertChunk.bind(resolution, at: 2)
