@@ -67,6 +67,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
         .target(
+            name: "ModelWatchAlerting",
+            dependencies: ["ModelWatchQuery", "ModelWatchStore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "ModelWatchDrift",
             dependencies: ["ModelWatchProtocols"],
             swiftSettings: sharedSwiftSettings
@@ -84,6 +89,7 @@ let package = Package(
                 "ModelWatchMetrics",
                 "ModelWatchStore",
                 "ModelWatchQuery",
+                "ModelWatchAlerting",
                 "ModelWatchDrift",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,6 +105,7 @@ let package = Package(
             name: "modelwatch",
             dependencies: [
                 "ModelWatch",
+                "ModelWatchAlerting",
                 "ModelWatchDrift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,6 +158,11 @@ let package = Package(
         .testTarget(
             name: "ModelWatchQueryTests",
             dependencies: ["ModelWatchQuery", "ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ModelWatchAlertingTests",
+            dependencies: ["ModelWatchAlerting", "ModelWatchQuery", "ModelWatchStore"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
