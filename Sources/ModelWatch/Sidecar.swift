@@ -41,6 +41,15 @@ public enum Sidecar {
         let drift =
             configuration.analysis.enabled && configuration.drift.enabled
             ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
+        let rules =
+            recorder.flatMap { recorder in
+                configuration.rules.groups.isEmpty
+                    ? nil
+                    : RuleEvaluationService(
+                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder,
+                        catalogue: catalogue,
+                        logger: logger)
+            }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.
@@ -81,7 +90,7 @@ public enum Sidecar {
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
         // what it was handed, drift seals the live minute, the recorder writes a last snapshot of
         // it all, and the upstream client goes last.
-        let optional: [(any Service)?] = [client, recorder, drift, pipeline, admin, readiness, proxy]
+        let optional: [(any Service)?] = [client, recorder, drift, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
