@@ -41,14 +41,15 @@ public enum Sidecar {
         let drift =
             configuration.analysis.enabled && configuration.drift.enabled
             ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
+        // Rules run on the store's history; the API shows their latest state.
+        let board = RuleStatusBoard(groups: configuration.rules.groups, defaultInterval: configuration.rules.evaluationInterval)
         let rules =
             recorder.flatMap { recorder in
                 configuration.rules.groups.isEmpty
                     ? nil
                     : RuleEvaluationService(
-                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder,
-                        catalogue: catalogue,
-                        logger: logger)
+                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder, board: board,
+                        catalogue: catalogue, logger: logger)
             }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
@@ -69,7 +70,7 @@ public enum Sidecar {
                 readPlane: ReadPlane(
                     path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued
                 ),
-                options: configuration.query, catalogue: catalogue) : nil
+                options: configuration.query, catalogue: catalogue, rules: board) : nil
         let admin = HTTPServer(name: "admin", address: configuration.admin.listen, group: group, gracePeriod: .seconds(1), logger: logger) {
             channel in
             channel.eventLoop.makeCompletedFuture {

@@ -12,7 +12,7 @@ struct RuleEvaluationTests {
         return path
     }
 
-    @Test("recording rules and alerts are written to the store and the rule metrics are exported")
+    @Test("recording rules and alerts are written to the store, shown by /api/v1/rules and /api/v1/alerts, and measured")
     func evaluatesOnTheStore() async throws {
         let rules = try Self.ruleFile(
             """
@@ -45,6 +45,28 @@ struct RuleEvaluationTests {
             #expect((recorded ?? 0) >= 3)
             #expect(alerts["severity"] as? String == "info")
             #expect(alerts["__name__"] as? String == "ALERTS")
+
+            // Prometheus 2.42's shapes, as Grafana reads them.
+            let rulesAnswer = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/rules"))
+            let groups = (rulesAnswer["data"] as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+            #expect(groups.first?["name"] as? String == "live")
+            #expect(groups.first?["file"] as? String == rules)
+            let ruleList = groups.first?["rules"] as? [[String: Any]] ?? []
+            #expect(ruleList.map { $0["type"] as? String } == ["recording", "alerting"])
+            #expect(ruleList.map { $0["health"] as? String } == ["ok", "ok"])
+            #expect(ruleList.last?["state"] as? String == "firing")
+            #expect(ruleList.last?["query"] as? String == "live:requests:sum > 0")
+            let onlyAlerts = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/rules", ["type": "alert"]))
+            let filtered = ((onlyAlerts["data"] as? [String: Any])?["groups"] as? [[String: Any]])?.first?["rules"] as? [[String: Any]]
+            #expect(filtered?.count == 1)
+            let alertsAnswer = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/alerts"))
+            let active = (alertsAnswer["data"] as? [String: Any])?["alerts"] as? [[String: Any]] ?? []
+            #expect(active.count == 1)
+            #expect((active.first?["labels"] as? [String: String])?["alertname"] == "RequestsSeen")
+            #expect(active.first?["state"] as? String == "firing")
+            #expect((active.first?["activeAt"] as? String)?.hasSuffix("Z") == true)
+            #expect((active.first?["value"] as? String)?.contains("e+") == true)
+
             let metrics = try await TestClient.send(port: sidecar.adminPort, path: "/metrics")
             #expect(metrics.text.contains("modelwatch_rule_evaluation_seconds_count{rule_group=\"live\"}"))
             #expect(metrics.text.contains("modelwatch_rule_group_last_evaluation_timestamp_seconds{rule_group=\"live\"}"))

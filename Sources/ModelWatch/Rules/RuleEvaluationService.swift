@@ -13,15 +13,20 @@ final class RuleEvaluationService: Service {
     private let configuration: RulesConfiguration
     private let readPlane: ReadPlane
     private let recorder: StoreRecorder
+    private let board: RuleStatusBoard
     private let catalogue: MetricCatalogue
     private let options: QueryEngine.Options
     private let logger: Logger
 
-    init(configuration: RulesConfiguration, storagePath: String, recorder: StoreRecorder, catalogue: MetricCatalogue, logger: Logger) {
+    init(
+        configuration: RulesConfiguration, storagePath: String, recorder: StoreRecorder, board: RuleStatusBoard, catalogue: MetricCatalogue,
+        logger: Logger
+    ) {
         self.configuration = configuration
         // One reader: groups take turns; the API's readers are apart.
         self.readPlane = ReadPlane(path: storagePath, readers: 1, maxWaiting: max(configuration.groups.count, 1))
         self.recorder = recorder
+        self.board = board
         self.catalogue = catalogue
         var options = QueryEngine.Options()
         options.defaultSubqueryStep = configuration.evaluationInterval
@@ -33,14 +38,14 @@ final class RuleEvaluationService: Service {
         let groups = self.configuration.groups
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { tasks in
-                for group in groups {
-                    tasks.addTask { await self.evaluate(group) }
+                for (index, group) in groups.enumerated() {
+                    tasks.addTask { await self.evaluate(group, index: index) }
                 }
             }
         }
     }
 
-    private func evaluate(_ group: RuleGroup) async {
+    private func evaluate(_ group: RuleGroup, index: Int) async {
         var evaluator = RuleGroupEvaluator(group: group, defaultInterval: self.configuration.evaluationInterval)
         // Prometheus writes no ALERTS until the saved state is back.
         evaluator.writesAlertSeries = false
@@ -65,6 +70,7 @@ final class RuleEvaluationService: Service {
                 }
                 evaluator = next
                 restored = true
+                self.board.update(index, evaluator)
                 // SQLite keeps no NaN payloads, so stale markers are not written; the store's own
                 // lookback ends a vanished series.
                 let rows = evaluation.outputs.filter { !StaleMarker.isStale($0.value) }.map { output in

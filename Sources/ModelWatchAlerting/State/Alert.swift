@@ -44,3 +44,10 @@ public struct Alert: Sendable {
         self.activeAt = activeAt
     }
 }
+
+extension Alert {
+    /// The value as Prometheus's API writes it (`strconv.FormatFloat(v, 'e', -1, 64)`: `1e+00`, `2.5e-01`).
+    public var valueText: String {
+        self.value.isFinite ? GoFormat.exponent(self.value).lowercased() : GoFormat.exponent(self.value)
+    }
+}
