@@ -180,6 +180,7 @@ let package = Package(
             name: "ModelWatchTests",
             dependencies: [
                 "ModelWatch",
+                "ModelWatchAlerting",
                 "ModelWatchProxy",
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",
