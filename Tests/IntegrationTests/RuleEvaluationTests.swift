@@ -89,3 +89,81 @@ struct RuleEvaluationTests {
             "\(result.output)")
     }
 }
+
+/// `for` timers survive a restart: a store that already holds `ALERTS_FOR_STATE` from an earlier
+/// run (loaded with `modelwatch import`) gives a pending alert its earlier start, minus the
+/// downtime, and keeps a firing alert firing with its original start: no reset, no second page.
+@Suite("Rule state across a restart", .serialized, .timeLimit(.minutes(5)))
+struct RuleStateRestoreTests {
+    @Test("pending and firing alerts come back from ALERTS_FOR_STATE")
+    func restoresFromTheStore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-restore-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now = Int64(Date().timeIntervalSince1970)
+        // The earlier run: `Pending` active for 30 of its 60 minutes, `Firing` active for two hours;
+        // both last saved 10 seconds ago.
+        let history = """
+            # TYPE ALERTS_FOR_STATE gauge
+            ALERTS_FOR_STATE{alertname="Pending",severity="page"} \(now - 1800) \(now - 10)
+            ALERTS_FOR_STATE{alertname="Firing",severity="page"} \(now - 7200) \(now - 10)
+            # EOF
+
+            """
+        try history.write(toFile: directory + "/history.om", atomically: true, encoding: .utf8)
+        let database = directory + "/modelwatch.db"
+        let imported = try await ModelWatchProcess.run(["import", "--db", database, directory + "/history.om"])
+        #expect(imported.status == 0, "\(imported.output)")
+        let rules = directory + "/rules.yaml"
+        try """
+        groups:
+          - name: restore
+            rules:
+              - alert: Pending
+                expr: vector(1)
+                for: 1h
+                labels: {severity: page}
+              - alert: Firing
+                expr: vector(1)
+                for: 1h
+                labels: {severity: page}
+        """.write(toFile: rules, atomically: true, encoding: .utf8)
+        let sections =
+            "rules:\n  evaluation_interval: 200ms\n  files: [\(rules)]\nstorage:\n  scrape_interval: 100ms\n  path: \(database)\n"
+        try await withSidecar(sections: sections) { _, sidecar in
+            var byName: [String: [String: Any]] = [:]
+            for _ in 0..<300 {
+                let answer = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/alerts"))
+                let alerts = (answer["data"] as? [String: Any])?["alerts"] as? [[String: Any]] ?? []
+                byName = [:]
+                for alert in alerts {
+                    if let name = (alert["labels"] as? [String: String])?["alertname"] { byName[name] = alert }
+                }
+                if byName["Firing"]?["state"] as? String == "firing", byName["Pending"] != nil { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(byName["Firing"]?["state"] as? String == "firing")
+            #expect(byName["Firing"]?["activeAt"] as? String == Self.rfc3339(now - 7200))
+            #expect(byName["Pending"]?["state"] as? String == "pending")
+            // Restored: active since about 30 minutes before now (plus the downtime), not since the start.
+            let activeAt = try #require(byName["Pending"]?["activeAt"] as? String)
+            let pendingSince = try #require(Self.seconds(activeAt))
+            #expect(pendingSince < now - 1200)
+            #expect(pendingSince >= now - 1800)
+        }
+    }
+
+    static func rfc3339(_ seconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    static func seconds(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) }
+    }
+}
