@@ -79,6 +79,49 @@ struct RuleUnitTestTests {
             "promtool: \(reference.output)\nmodelwatch: \(ours.output)")
     }
 
+    @Test("templates expand to the same text as Prometheus's, failing ones included")
+    func templatesMatchPromtool() async throws {
+        let promtool = try #require(Tool.find("promtool"), "promtool is not installed: run `bash .ci/setup.sh` first")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = #"""
+            groups:
+              - name: g
+                rules:
+                  - alert: T
+                    expr: label_replace(vector(1234567.0), "instance", "host-1.example:9090", "", "")
+                    labels:
+                      size: '{{ $value | humanize }}'
+                    annotations:
+                      a: '{{ humanize "abc" }}'
+                      b: '{{ $value }} {{ printf "%.1f|%d|%5.2f|%s|%q" 1.25 3 2.0 "x" "y" }} {{ title "hello wORLD-x_y" }}'
+                      c: '{{ if gt $value 1 }}x{{ end }}'
+                      d: '{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}{{ humanizeDuration 90061 }} {{ humanize1024 2048 }}'
+                      e: '{{ 0.000012 | humanize }} {{ 0.1234 | humanizePercentage }} {{ toUpper "a" }}{{ toLower "B" }} {{ stripPort $labels.instance }}'
+                      f: '{{ reReplaceAll "(.*)-(\\d)" "$2:$1" $labels.instance }} {{ with $labels.none }}x{{ else }}none{{ end }} {{ printf "%d" $value }}'
+            """#
+        let tests = """
+            rule_files: [rules.yaml]
+            tests:
+              - interval: 1m
+                alert_rule_test:
+                  - eval_time: 0m
+                    alertname: T
+                    exp_alerts: []
+            """
+        try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let testPath = directory.appendingPathComponent("tests.yaml").path
+        try tests.write(toFile: testPath, atomically: true, encoding: .utf8)
+        let reference = try await Tool.run(promtool, ["test", "rules", testPath], input: "")
+        let ours = try await ModelWatchProcess.run(["test", "rules", testPath])
+        // The test fails on purpose: its report shows the expanded labels and annotations.
+        let expanded = { (report: String) in report.split(separator: "\n").filter { $0.contains("Labels:") || $0.contains("Annotations:") }
+        }
+        #expect(!expanded(reference.output).isEmpty, "\(reference.output)")
+        #expect(expanded(ours.output) == expanded(reference.output), "promtool: \(reference.output)\nmodelwatch: \(ours.output)")
+    }
+
     static func failureCount(_ report: String) -> Int {
         report.split(separator: "\n").filter { line in
             line.hasPrefix("    alertname:") || line.hasPrefix("    expr:") || line.hasPrefix("    rule:")

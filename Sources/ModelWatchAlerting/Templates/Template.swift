@@ -125,7 +125,7 @@ struct TemplateExecution {
             do {
                 return try TemplateFunctions.call(function, arguments)
             } catch {
-                throw self.error(at: offset, function, error.message)
+                throw self.error(at: offset, Self.text(of: command), error.message)
             }
         }
         guard command.count == 1, piped == nil else {
@@ -152,6 +152,25 @@ struct TemplateExecution {
         case .literal(let value): return value
         case .nested(let pipeline, let fields): return try self.fields(fields, of: try self.evaluate(pipeline, dot: dot))
         }
+    }
+
+    /// A command as Go's `text/template` prints it in errors (`humanize "abc"`, `gt $value 1`).
+    static func text(of command: [TemplateOperand]) -> String {
+        command.map { operand in
+            switch operand {
+            case .dot(let fields): fields.isEmpty ? "." : fields.map { "." + $0 }.joined()
+            case .variable(let name, let fields): name + fields.map { "." + $0 }.joined()
+            case .function(let name, _): name
+            case .literal(let value):
+                switch value {
+                case .string(let text): GoPrintf.quote(text)
+                case .null: "nil"
+                default: value.printed
+                }
+            case .nested(let pipeline, let fields):
+                "(" + pipeline.commands.map { Self.text(of: $0) }.joined(separator: " | ") + ")" + fields.map { "." + $0 }.joined()
+            }
+        }.joined(separator: " ")
     }
 
     private func fields(_ names: [String], of value: TemplateValue) throws(TemplateError) -> TemplateValue {
