@@ -67,6 +67,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
         .target(
+            name: "ModelWatchAlerting",
+            dependencies: ["ModelWatchQuery", "ModelWatchStore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "ModelWatchDrift",
             dependencies: ["ModelWatchProtocols"],
             swiftSettings: sharedSwiftSettings
@@ -84,6 +89,7 @@ let package = Package(
                 "ModelWatchMetrics",
                 "ModelWatchStore",
                 "ModelWatchQuery",
+                "ModelWatchAlerting",
                 "ModelWatchDrift",
                 "ModelWatchReference",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,6 +106,7 @@ let package = Package(
             name: "modelwatch",
             dependencies: [
                 "ModelWatch",
+                "ModelWatchAlerting",
                 "ModelWatchDrift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +173,11 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(
+            name: "ModelWatchAlertingTests",
+            dependencies: ["ModelWatchAlerting", "ModelWatchQuery", "ModelWatchStore"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
             name: "ModelWatchDriftTests",
             dependencies: ["ModelWatchDrift", "ModelWatchProtocols", "TestSupport"],
             exclude: ["Oracle"],
@@ -186,6 +198,7 @@ let package = Package(
             name: "ModelWatchTests",
             dependencies: [
                 "ModelWatch",
+                "ModelWatchAlerting",
                 "ModelWatchProxy",
                 "ModelWatchProtocols",
                 "ModelWatchMetrics",

@@ -42,6 +42,16 @@ public enum Sidecar {
         let drift =
             configuration.analysis.enabled && configuration.drift.enabled
             ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
+        // Rules run on the store's history; the API shows their latest state.
+        let board = RuleStatusBoard(groups: configuration.rules.groups, defaultInterval: configuration.rules.evaluationInterval)
+        let rules =
+            recorder.flatMap { recorder in
+                configuration.rules.groups.isEmpty
+                    ? nil
+                    : RuleEvaluationService(
+                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder, board: board,
+                        catalogue: catalogue, logger: logger)
+            }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.
@@ -61,7 +71,7 @@ public enum Sidecar {
             ? ReadPlane(
                 path: configuration.storage.path, readers: configuration.query.maxConcurrency, maxWaiting: configuration.query.maxQueued)
             : nil
-        let api = readPlane.map { PrometheusAPI(readPlane: $0, options: configuration.query, catalogue: catalogue) }
+        let api = readPlane.map { PrometheusAPI(readPlane: $0, options: configuration.query, catalogue: catalogue, rules: board) }
         let statusPage = readPlane.map {
             StatusPage(
                 readPlane: $0, readiness: readiness, thresholds: configuration.drift.settings.thresholds,
@@ -88,7 +98,7 @@ public enum Sidecar {
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
         // what it was handed, drift seals the live minute, the recorder writes a last snapshot of
         // it all, and the upstream client goes last.
-        let optional: [(any Service)?] = [client, recorder, drift, pipeline, admin, readiness, proxy]
+        let optional: [(any Service)?] = [client, recorder, drift, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(

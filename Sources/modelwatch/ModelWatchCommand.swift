@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import Logging
 import ModelWatch
+import ModelWatchAlerting
 import ModelWatchDrift
 
 /// `modelwatch`: a monitoring sidecar for model servers.
@@ -13,6 +14,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         version: Sidecar.version,
         subcommands: [
             Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self,
+            TestCommand.self,
         ]
     )
 
@@ -414,5 +416,41 @@ struct DriftCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(error.description)
         }
+    }
+}
+
+/// `modelwatch test`: unit tests of configuration that runs in the sidecar.
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test", abstract: "Run unit tests.", subcommands: [TestRules.self])
+}
+
+/// `modelwatch test rules`: rule unit-test files in promtool's format, with promtool's verdicts.
+struct TestRules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Run rule unit-test files (the format of promtool test rules).",
+        discussion: """
+            Each file names rule_files (relative to the test file), input_series in promtool's notation \
+            (0+10x100, _x3, stale) and alert_rule_test and promql_expr_test cases. Prints promtool's \
+            report; exits 1 when any file fails.
+            """
+    )
+
+    @Argument(help: "The test files.")
+    var files: [String]
+
+    func run() async throws {
+        let results = self.files.map { RuleTestRunner.run(path: $0) }
+        let report = RuleTestRunner.report(results)
+        print(report.output, terminator: "")
+        var errors = Array(report.errors.utf8)
+        while !errors.isEmpty {
+            let written = errors.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            guard written > 0 else { break }
+            errors.removeFirst(written)
+        }
+        let failed = results.filter { !$0.passed }.count
+        if failed > 0 { throw CommandFailure("\(failed) of \(results.count) rule test files failed") }
     }
 }

@@ -19,6 +19,8 @@ struct PrometheusAPI: Sendable {
     let options: QueryConfiguration
     /// The catalogue whose help text and types `metadata` reports; `nil` serving a file alone.
     let catalogue: MetricCatalogue?
+    /// The rule groups' latest state, for `rules` and `alerts`; `nil` without rules.
+    var rules: RuleStatusBoard? = nil
     /// Milliseconds since the epoch; a parameter so tests can pin it.
     var now: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
@@ -37,6 +39,8 @@ struct PrometheusAPI: Sendable {
             case "metadata": return self.metadata(request)
             case "status/buildinfo": return self.buildInfo()
             case "query_exemplars": return .success("[]")
+            case "rules": return self.rules(request)
+            case "alerts": return self.alerts()
             default:
                 if path.hasPrefix("label/"), path.hasSuffix("/values") {
                     let name = String(path.dropFirst("label/".count).dropLast("/values".count))

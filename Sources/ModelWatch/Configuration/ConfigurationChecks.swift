@@ -29,6 +29,9 @@ enum ConfigurationChecks {
         if configuration.storage.enabled, let problem = Self.storeProblem(configuration.storage.path) {
             throw fail("storage.path", problem)
         }
+        if !configuration.rules.groups.isEmpty, !configuration.storage.enabled {
+            throw fail("rules.files", "rules are evaluated on the store's history: turn storage.enabled on")
+        }
         if let caFile = configuration.upstream.caFile, let problem = Self.certificateProblem(caFile) {
             throw fail("upstream.ca_file", problem)
         }

@@ -51,7 +51,8 @@ public enum ConfigurationLoader {
             models: draft.models,
             storage: draft.storage,
             drift: draft.drift,
-            query: draft.query
+            query: draft.query,
+            rules: draft.rules
         )
         try ConfigurationChecks.check(configuration, origins: draft.origins)
         return configuration
@@ -70,6 +71,7 @@ struct Draft {
     var storage = StorageConfiguration()
     var drift = DriftConfiguration()
     var query = QueryConfiguration()
+    var rules = RulesConfiguration()
     /// Where the values that `ConfigurationChecks` may refuse came from.
     var origins: [String: ConfigurationOrigin] = [:]
 
@@ -176,6 +178,8 @@ struct DocumentReader {
                     default: throw self.unknownKey(field, section: "query")
                     }
                 }
+            case "rules":
+                try self.readRules(value, into: &draft)
             default:
                 throw self.unknownKey(key, section: nil)
             }

@@ -13,6 +13,8 @@ public struct ModelWatchConfiguration: Sendable {
     public var storage: StorageConfiguration
     public var drift: DriftConfiguration
     public var query: QueryConfiguration
+    /// Alert and recording rules evaluated on the store.
+    public var rules: RulesConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -23,7 +25,8 @@ public struct ModelWatchConfiguration: Sendable {
         models: ModelsConfiguration = ModelsConfiguration(),
         storage: StorageConfiguration = StorageConfiguration(),
         drift: DriftConfiguration = DriftConfiguration(),
-        query: QueryConfiguration = QueryConfiguration()
+        query: QueryConfiguration = QueryConfiguration(),
+        rules: RulesConfiguration = RulesConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -34,6 +37,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.storage = storage
         self.drift = drift
         self.query = query
+        self.rules = rules
     }
 
     /// One line naming where traffic comes in and goes out.

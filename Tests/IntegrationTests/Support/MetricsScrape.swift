@@ -56,7 +56,7 @@ extension ModelWatchProcess {
     /// scrape that first saw the condition may have read another family before the same exchange
     /// reached it. The analyzer counts an exchange's request last, so a scrape taken after the
     /// request showed up sees everything that exchange recorded.
-    func scrape(until condition: (MetricsScrape) -> Bool, timeout: Duration = .seconds(10)) async throws -> MetricsScrape {
+    func scrape(until condition: (MetricsScrape) -> Bool, timeout: Duration = .seconds(30)) async throws -> MetricsScrape {
         let deadline = ContinuousClock.now + timeout
         while true {
             let scrape = try await self.scrape()

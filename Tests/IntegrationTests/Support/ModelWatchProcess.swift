@@ -158,7 +158,7 @@ final class ModelWatchProcess: @unchecked Sendable {
 
     /// Reads the ports the sidecar bound from its "listening" log lines.
     private func waitUntilListening() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             for line in self.log.split(separator: "\n") where line.contains("listening") {
                 guard let portField = line.split(separator: " ").first(where: { $0.hasPrefix("server.port=") }),
@@ -177,7 +177,7 @@ final class ModelWatchProcess: @unchecked Sendable {
     }
 
     private func waitUntilHealthy() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else {
                 throw TestFailure("modelwatch exited with \(self.process.terminationStatus) at start:\n\(self.log)")
@@ -193,7 +193,7 @@ final class ModelWatchProcess: @unchecked Sendable {
     /// Waits until `/readyz` reports the expected verdict.
     /// - Parameter detail: also wait until the answer says this, for a test that checks why: a
     ///   readiness probe that times out on a loaded machine says "not ready" for another reason.
-    func waitForReadiness(_ ready: Bool, saying detail: String = "", timeout: Duration = .seconds(10)) async throws -> TestResponse {
+    func waitForReadiness(_ ready: Bool, saying detail: String = "", timeout: Duration = .seconds(30)) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         while true {
             let response = try await TestClient.send(port: self.adminPort, path: "/readyz")

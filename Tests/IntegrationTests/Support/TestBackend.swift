@@ -84,7 +84,7 @@ final class TestBackend: Sendable {
     }
 
     /// Waits until at least `count` requests have arrived.
-    func waitForRequests(_ count: Int, timeout: Duration = .seconds(10)) async throws {
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while self.requests.count < count {
             guard ContinuousClock.now < deadline else { throw TestFailure("backend saw \(self.requests.count) of \(count) requests") }
