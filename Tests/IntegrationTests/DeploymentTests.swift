@@ -11,7 +11,9 @@ import Testing
 struct DeploymentTests {
     static let root = ModelServerProcess.repositoryRoot.path
     static let tools = root + "/.venv-deploy/bin"
-    static let manifests = ["configmap.yaml", "deployment.yaml", "service.yaml", "podmonitor.yaml", "servicemonitor.yaml"].map {
+    static let manifests = [
+        "configmap.yaml", "deployment.yaml", "service.yaml", "podmonitor.yaml", "servicemonitor.yaml", "prometheusrule.yaml",
+    ].map {
         root + "/deploy/kubernetes/" + $0
     }
 
@@ -64,7 +66,7 @@ struct DeploymentTests {
         }
         // Only the operator's kinds are outside Kubernetes' own schemas; the next test covers them.
         let unknown = clean.output.split(separator: "\n").filter { $0.contains("Couldn't find schema") }
-        #expect(unknown.count == 2 && unknown.allSatisfy { $0.contains("monitoring.coreos.com") }, "\(clean.output)")
+        #expect(unknown.count == 3 && unknown.allSatisfy { $0.contains("monitoring.coreos.com") }, "\(clean.output)")
 
         let typo = try Self.brokenCopy(of: Self.manifests[1], replacing: "readinessProbe:", with: "readinesProbe:")
         defer { try? FileManager.default.removeItem(atPath: typo) }
@@ -72,12 +74,26 @@ struct DeploymentTests {
         #expect(broken.status != 0, "\(broken.output)")
     }
 
-    @Test("PodMonitor and ServiceMonitor pass the Prometheus Operator's CRD schemas; a misspelt field does not")
+    @Test("the PrometheusRule carries alerts/modelwatch.rules.yaml's groups unchanged")
+    func prometheusRule() async throws {
+        let script = """
+            import sys, yaml
+            rule = yaml.safe_load(open(sys.argv[1]))
+            shipped = yaml.safe_load(open(sys.argv[2]))
+            print("same" if rule["spec"]["groups"] == shipped["groups"] else "different")
+            """
+        let answer = try await Self.run(
+            Self.tools + "/python", ["-c", script, Self.manifests[5], Self.root + "/alerts/modelwatch.rules.yaml"])
+        #expect(answer.status == 0, "\(answer.output)")
+        #expect(answer.output.trimmingCharacters(in: .whitespacesAndNewlines) == "same", "regenerate deploy/kubernetes/prometheusrule.yaml")
+    }
+
+    @Test("PodMonitor, ServiceMonitor and PrometheusRule pass the Prometheus Operator's CRD schemas; a misspelt field does not")
     func operatorSchemas() async throws {
         let script = Self.root + "/Tests/IntegrationTests/Fixtures/validate_operator_manifests.py"
         let clean = try await Self.run(Self.tools + "/python", [script] + Self.manifests)
         #expect(clean.status == 0, "\(clean.output)")
-        #expect(clean.output.contains("2 operator resources checked, 0 invalid"), "\(clean.output)")
+        #expect(clean.output.contains("3 operator resources checked, 0 invalid"), "\(clean.output)")
 
         let typo = try Self.brokenCopy(of: Self.manifests[3], replacing: "podMetricsEndpoints:", with: "podMetricEndpoints:")
         defer { try? FileManager.default.removeItem(atPath: typo) }
