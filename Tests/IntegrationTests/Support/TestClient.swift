@@ -35,7 +35,7 @@ enum TestClient {
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try TestClient.wrap(channel)
+                    return try TestClient.wrap(channel) as Connection
                 }
             }
     }
