@@ -44,7 +44,7 @@ final class TestBackend: Sendable {
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try TestClient.wrap(channel) as Connection
+                    return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
         let backend = TestBackend(
