@@ -221,9 +221,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
-            // The test peers wrap connections with NIO's deinit-finishing `NIOAsyncChannel`
-            // initializer, which NIO marks deprecated (see TestClient.wrap): warnings, not errors.
-            swiftSettings: sharedSwiftSettings + [.treatWarning("DeprecatedDeclaration", as: .warning)]
+            swiftSettings: sharedSwiftSettings
         ),
     ]
 )

@@ -21,21 +21,12 @@ struct IncompleteResponse: Error {
 enum TestClient {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    /// Wraps a channel so that an async channel dropped without `executeThenClose` (a connect
-    /// whose result nobody awaited any more, a server closing with a connection just accepted)
-    /// closes it instead of trapping: NIO's current initializer traps on that in debug builds,
-    /// and it crashed whole test runs on a loaded machine. The deinit-closing one is deprecated,
-    /// hence the warning this file is allowed.
-    static func wrap<Inbound: Sendable, Outbound: Sendable>(_ channel: any Channel) throws -> NIOAsyncChannel<Inbound, Outbound> {
-        try NIOAsyncChannel(synchronouslyWrapping: channel)
-    }
-
     static func connect(port: Int) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try TestClient.wrap(channel) as Connection
+                    return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
     }
@@ -118,7 +109,7 @@ enum TestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try TestClient.wrap(channel) as NIOAsyncChannel<ByteBuffer, ByteBuffer>
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
@@ -141,7 +132,7 @@ enum TestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try TestClient.wrap(channel) as NIOAsyncChannel<ByteBuffer, ByteBuffer>
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         return try await withThrowingTaskGroup(of: String.self) { group in
