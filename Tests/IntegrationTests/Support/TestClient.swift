@@ -22,13 +22,32 @@ enum TestClient {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     static func connect(port: Int) async throws -> Connection {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let handoff = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    return ConnectionHandoff(try Connection(wrappingChannelSynchronously: channel))
                 }
             }
+        return try Self.take(handoff)
+    }
+
+    /// A raw byte connection, for tests that write bytes no HTTP encoder would.
+    static func connectRaw(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        let handoff = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    ConnectionHandoff(try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel))
+                }
+            }
+        return try Self.take(handoff)
+    }
+
+    private static func take<Inbound, Outbound>(_ handoff: ConnectionHandoff<Inbound, Outbound>) throws -> NIOAsyncChannel<
+        Inbound, Outbound
+    > {
+        guard let connection = handoff.take() else { throw TestFailure("the connection was handed over twice") }
+        return connection
     }
 
     /// Sends one request on a new connection and reads the whole response.
@@ -106,12 +125,7 @@ enum TestClient {
     /// everything the server sends until it closes the connection; with `abandon`, closes the
     /// connection right after the last piece instead and returns nothing.
     static func rawInPieces(port: Int, _ pieces: [String], pause: Duration, abandon: Bool = false) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await Self.connectRaw(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             for (index, piece) in pieces.enumerated() {
                 if index > 0 { try await Task.sleep(for: pause) }
@@ -129,12 +143,7 @@ enum TestClient {
     /// Writes raw bytes and returns everything the server sends until it closes the connection,
     /// one character per byte.
     static func raw(port: Int, _ bytes: String, timeout: Duration = .seconds(10)) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await Self.connectRaw(port: port)
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
                 try await channel.executeThenClose { inbound, outbound in
