@@ -36,6 +36,27 @@ struct ProxyFaultTests {
         }
     }
 
+    @Test(
+        "an early answer that comes after the client's bytes have all gone upstream ends the exchange; the stall is timed by header_timeout"
+    )
+    func earlyAnswerAfterTheBodyWentUpstream() async throws {
+        // The upstream timeout is longer than the test's bound, so waiting on it would show.
+        try await withSidecar(server: ["header_timeout": "1s", "idle_timeout": "60s"], upstreamSettings: ["timeout": "30s"]) {
+            backend, sidecar in
+            let started = ContinuousClock.now
+            // Everything the client will send, at once: libcurl forwards it all and pauses the
+            // upload for want of more before the backend's 413 (after 20 body bytes) comes back.
+            let received = try await TestClient.rawInPieces(
+                port: sidecar.dataPort,
+                ["POST /early-after-body HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\na\r\n0123456789\r\na\r\n0123456789\r\n"],
+                pause: .zero
+            )
+            #expect(received.hasPrefix("HTTP/1.1 413"), "\(received)")
+            #expect(received.hasSuffix("rejected before the body"), "one answer, then the connection closes: \(received)")
+            #expect(ContinuousClock.now - started < .seconds(20), "closed after header_timeout, not the upstream timeout")
+        }
+    }
+
     @Test("a backend whose name does not resolve gives 502 upstream-connect, and /readyz says not ready")
     func unresolvableHost() async throws {
         // `.invalid` never resolves (RFC 6761), with or without a network.

@@ -142,6 +142,25 @@ public final class UpstreamTransfer: @unchecked Sendable {
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         if let head = self.headParser.consume(line) {
             self.emit(.head(head))
+            if head.status >= 300 {
+                self.resumeAbandonedUpload()
+            }
+        }
+    }
+
+    /// libcurl stops sending a request body when a final status of 300 or more arrives before
+    /// the body has ended ("HTTP error before end of send"), but an upload paused for want of
+    /// client bytes stays paused, and a paused transfer never completes: the exchange would wait
+    /// for the client's next bytes or the upstream timeout. Resuming lets libcurl finish it; the
+    /// read callback is not asked again, since sending has stopped.
+    private func resumeAbandonedUpload() {
+        let resume = self.flow.withLockedValue { state -> Bool in
+            guard state.uploadPaused, !state.uploadEnded else { return false }
+            state.uploadPaused = false
+            return true
+        }
+        if resume {
+            self.commands.submit(.resume(self))
         }
     }
 

@@ -118,15 +118,16 @@ final class TestBackend: Sendable {
                         await self.gate.wait()
                     } else if requestHead.uri == "/early" {
                         // A complete answer before the body, as a server rejecting an upload does.
-                        let text = ByteBuffer(string: "rejected before the body")
-                        let headers: HTTPHeaders = ["content-length": "\(text.readableBytes)"]
-                        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: headers)))
-                        try await outbound.write(.body(.byteBuffer(text)))
-                        try await outbound.write(.end(nil))
+                        try await self.answerEarly(outbound)
                         answered = true
                     }
                 case .body(var chunk):
                     body.writeBuffer(&chunk)
+                    if head?.uri == "/early-after-body", !answered, body.readableBytes >= 20 {
+                        // The answer comes once 20 bytes of body are in, before the body ends.
+                        try await self.answerEarly(outbound)
+                        answered = true
+                    }
                 case .end:
                     guard let requestHead = head, !answered else { continue }
                     if requestHead.uri != "/v2/health/ready" {
@@ -137,6 +138,15 @@ final class TestBackend: Sendable {
                 }
             }
         }
+    }
+
+    /// A complete 413 sent before the request body has ended, as a server rejecting an upload does.
+    private func answerEarly(_ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        let text = ByteBuffer(string: "rejected before the body")
+        let headers: HTTPHeaders = ["content-length": "\(text.readableBytes)"]
+        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: headers)))
+        try await outbound.write(.body(.byteBuffer(text)))
+        try await outbound.write(.end(nil))
     }
 
     /// - Returns: `false` when the connection must be dropped.
