@@ -35,6 +35,7 @@ public final class MetricCatalogue: Sendable {
     private let inFlight = Mutex<(gauges: [Gauge], byModel: [String: Int])>(([], [:]))
     private let upstreamUp: Gauge
     private let process: ProcessSeries
+    let analysisQueue = Mutex<AnalysisQueueSeries?>(nil)
 
     public init(version: String) {
         let registry = PrometheusCollectorRegistry()
@@ -192,6 +193,7 @@ public final class MetricCatalogue: Sendable {
     /// The text exposition format (version 0.0.4), with the process metrics read just now.
     public func exposition() -> [UInt8] {
         self.process.refresh()
+        self.analysisQueue.withLock { $0 }?.refresh()
         return self.registry.emitToBuffer()
     }
 
@@ -214,6 +216,11 @@ public final class MetricCatalogue: Sendable {
         static let interToken = "Seconds between consecutive streamed events carrying generated content."
         static let decodeFailures = "Request or response bodies that could not be decoded, by reason; they were proxied unchanged."
         static let dropped = "Observations not analysed, by reason (queue_full: the analysis queue was full)."
+        static let queueLength = "Finished exchanges waiting for analysis."
+        static let queueCapacity = "Exchanges the analysis queue holds at most (analysis.queue_capacity); beyond, they are dropped."
+        static let heldBytes = "Body bytes held for analysis now, from capture until analysed."
+        static let memoryLimit =
+            "Body bytes the analysis may hold at once (analysis.memory_limit); bodies beyond are proxied, not analysed."
         static let storeWrite = "Seconds each self-scrape took to write its snapshot to the SQLite store."
         static let storeRows = "Rows written to the SQLite store (samples and newly seen series)."
         static let storeBytes = "Bytes the SQLite store takes on disk, database and write-ahead log together."

@@ -68,6 +68,32 @@ struct AnalysisTests {
         }
     }
 
+    @Test("the analysis queue shows its length and held body bytes beside its configured limits")
+    func analysisQueue() async throws {
+        let sections = "analysis:\n  queue_capacity: 7\n  memory_limit: 1MiB\nmodels:\n  default: resnet\n"
+        try await withSidecar(sections: sections) { backend, sidecar in
+            let idle = try await sidecar.scrape()
+            #expect(idle.value("modelwatch_analysis_queue_capacity") == 7)
+            #expect(idle.value("modelwatch_analysis_memory_limit_bytes") == 1_048_576)
+            #expect(idle.value("modelwatch_analysis_queue_length") == 0)
+            #expect(idle.value("modelwatch_analysis_held_bytes") == 0)
+            // A request body is held from capture until its exchange has been analysed.
+            let waiting = Task {
+                try await TestClient.send(
+                    port: sidecar.dataPort, method: .POST, path: "/gated", body: ByteBuffer(repeating: 0x61, count: 1000))
+            }
+            let during = try await sidecar.scrape { $0.value("modelwatch_analysis_held_bytes") >= 1000 }
+            #expect(during.value("modelwatch_analysis_held_bytes") >= 1000)
+            backend.gate.open()
+            _ = try await waiting.value
+            let after = try await sidecar.scrape {
+                $0.value("modelwatch_analysis_held_bytes") == 0 && $0.value("modelwatch_requests_total") == 1
+            }
+            #expect(after.value("modelwatch_analysis_held_bytes") == 0)
+            #expect(after.value("modelwatch_analysis_queue_length") == 0)
+        }
+    }
+
     @Test("backend failures are counted by kind and by the code the client got")
     func upstreamErrors() async throws {
         try await withSidecar(upstreamSettings: ["timeout": "300ms"], sections: "models:\n  default: slowpoke\n") { _, sidecar in

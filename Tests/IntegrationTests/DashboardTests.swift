@@ -4,8 +4,9 @@ import NIOHTTP1
 import Testing
 
 /// The Grafana dashboards in `dashboards/`: their JSON checked for what Grafana needs, and every
-/// panel's query run against a real Prometheus 2.42 scraping a sidecar in front of a real MLServer
-/// under traffic and against that sidecar's own query API, which must agree.
+/// panel's query run against a real Prometheus 2.42 scraping two sidecars under traffic (one in
+/// front of a real MLServer with drift and rules on, one in front of an OpenAI-compatible backend)
+/// and against those sidecars' own query API: every query returns data, and both sides agree.
 @Suite("Dashboards", .serialized, .timeLimit(.minutes(5)))
 struct DashboardTests {
     static let directory = ModelServerProcess.repositoryRoot.appendingPathComponent("dashboards").path
@@ -80,87 +81,175 @@ struct DashboardTests {
         }
     }
 
-    @Test("every panel query runs on a real Prometheus and on ModelWatch's API over the same sidecar, with the same series")
+    /// The serving sidecar's settings: drift against the demo's iris baseline over one-minute
+    /// windows, and the rules we ship evaluated every second.
+    static var servingSections: String {
+        let root = ModelServerProcess.repositoryRoot
+        let features = ["sepal_length", "sepal_width", "petal_length", "petal_width"].enumerated()
+            .map { "        \($1): input-0[\($0)]\n" }.joined()
+        return """
+            storage:
+              scrape_interval: 500ms
+            drift:
+              window: 1m
+              min_samples: 20
+              models:
+                iris:
+                  baseline: \(root.appendingPathComponent("examples/iris-baseline.json").path)
+                  features:
+            \(features)      outputs:
+                    label: predict
+            rules:
+              files: [\(root.appendingPathComponent("alerts/modelwatch.rules.yaml").path)]
+              evaluation_interval: 1s
+
+            """
+    }
+
+    @Test(
+        "every panel query returns data from a real Prometheus and from ModelWatch's own query_range over the same sidecars, with the same series"
+    )
     func queriesAgree() async throws {
         try await withMLServer { mlserver in
-            try await withSidecar(
-                upstream: "http://127.0.0.1:\(mlserver.httpPort)", sections: "storage:\n  scrape_interval: 500ms\n"
-            ) { sidecar in
-                let prometheus = try await PrometheusProcess.start(scraping: sidecar.adminPort)
-                do {
-                    try await self.compare(sidecar: sidecar, prometheus: prometheus)
-                    await prometheus.stop()
-                } catch {
-                    await prometheus.stop()
-                    throw error
+            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)", sections: Self.servingSections) { serving in
+                // A second sidecar in front of an OpenAI-compatible backend feeds the LLM panels; a
+                // request the backend never answers gives a backend error.
+                try await withSidecar(
+                    upstreamSettings: ["timeout": "3s"],
+                    sections: "storage:\n  scrape_interval: 500ms\nmodels:\n  default: llama-3-8b\n"
+                ) { _, language in
+                    let prometheus = try await PrometheusProcess.start(scraping: serving.adminPort, language.adminPort)
+                    do {
+                        try await self.compare(sidecars: [serving, language], prometheus: prometheus)
+                        await prometheus.stop()
+                    } catch {
+                        await prometheus.stop()
+                        throw error
+                    }
                 }
             }
         }
     }
 
-    private func compare(sidecar: ModelWatchProcess, prometheus: PrometheusProcess) async throws {
+    private func compare(sidecars: [ModelWatchProcess], prometheus: PrometheusProcess) async throws {
+        let (serving, language) = (sidecars[0], sidecars[1])
+        try await Self.sendTraffic(serving: serving, language: language)
+        // Drift gauges are set when the minute holding the traffic closes; both sides must have them.
+        _ = try await serving.scrape(until: { $0.value("modelwatch_feature_window_samples", ["model": "iris"]) > 0 }, timeout: .seconds(90))
+        _ = try await prometheus.query("modelwatch_feature_window_samples{model=\"iris\"}", until: { !$0.isEmpty }, timeout: .seconds(60))
+        for _ in 0..<300 {
+            let answer = try await apiGet(port: serving.adminPort, "/api/v1/query", ["query": "modelwatch_feature_window_samples"])
+            if answer.contains("sepal_length") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // Every series has appeared on both sides by now; two more scrapes each, then a window
+        // that ends a second ago.
+        try await Task.sleep(for: .seconds(2))
+        let end = Date().timeIntervalSince1970 - 1
+        let window = ["start": "\(end - 30)", "end": "\(end)", "step": "5"]
+
+        // The variable queries Grafana runs, as the label-values calls it makes.
+        for (label, match, expected) in [
+            ("model", "modelwatch_requests_total", ["iris", "llama-3-8b"]),
+            ("version", #"modelwatch_requests_total{model=~"iris"}"#, ["v1"]),
+        ] {
+            let parameters = window.merging(["match[]": match]) { $1 }
+            let theirs = Self.values(try await apiGet(port: prometheus.port, "/api/v1/label/\(label)/values", parameters))
+            var ours = Set<String>()
+            for sidecar in sidecars {
+                ours.formUnion(Self.values(try await apiGet(port: sidecar.adminPort, "/api/v1/label/\(label)/values", parameters)))
+            }
+            #expect(theirs == Set(expected) && ours == theirs, "label_values(\(match), \(label)): Prometheus \(theirs), ModelWatch \(ours)")
+        }
+
+        var failures: [String] = []
+        var empty: [String] = []
+        var total = 0
+        // First with every model and version (Grafana's "All"), when every panel must show data;
+        // then with one model, when they must still agree.
+        for (all, model, version) in [(true, ".*", ".*"), (false, "iris", "v1")] {
+            for (name, dashboard) in try Self.dashboards() {
+                for (panel, expr) in Self.queries(dashboard) {
+                    total += 1
+                    let query = expr.replacingOccurrences(of: "$__rate_interval", with: "1m")
+                        .replacingOccurrences(of: "$model", with: all || name != "modelwatch-llm.json" ? model : "llama-3-8b")
+                        .replacingOccurrences(of: "$version", with: version)
+                    let parameters = window.merging(["query": query]) { $1 }
+                    let theirs = try await apiGet(port: prometheus.port, "/api/v1/query_range", parameters)
+                    guard let theirSeries = Self.labelSets(theirs) else {
+                        failures.append("\(name) / \(panel): Prometheus refused \(query): \(theirs.prefix(300))")
+                        continue
+                    }
+                    var ourSeries = Set<String>()
+                    for sidecar in sidecars {
+                        let ours = try await apiGet(port: sidecar.adminPort, "/api/v1/query_range", parameters)
+                        guard let series = Self.labelSets(ours) else {
+                            failures.append("\(name) / \(panel): ModelWatch refused \(query): \(ours.prefix(300))")
+                            continue
+                        }
+                        ourSeries.formUnion(series)
+                    }
+                    if all && (theirSeries.isEmpty || ourSeries.isEmpty) {
+                        empty.append("\(name) / \(panel): \(query) (Prometheus \(theirSeries.count), ModelWatch \(ourSeries.count) series)")
+                    }
+                    // Prometheus adds the scrape's job and instance; the sidecars' own history has neither.
+                    if theirSeries != ourSeries {
+                        failures.append(
+                            "\(name) / \(panel): \(query)\n  Prometheus \(theirSeries.sorted())\n  ModelWatch \(ourSeries.sorted())")
+                    }
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of \(total) queries differ:\n\(failures.joined(separator: "\n"))")
+        #expect(empty.isEmpty, "\(empty.count) of \(total / 2) queries returned no data:\n\(empty.joined(separator: "\n"))")
+        print(
+            "dashboards: \(total / 2) queries, each with every model and with one; \(empty.count) without data, \(failures.count) differing"
+        )
+    }
+
+    /// Predictions, malformed requests and an out-of-range value through the serving sidecar;
+    /// streamed chat completions and one request the backend never answers through the other.
+    static func sendTraffic(serving: ModelWatchProcess, language: ModelWatchProcess) async throws {
         let json: HTTPHeaders = ["content-type": "application/json"]
-        // Traffic over several scrapes: predictions, and malformed requests MLServer answers 422.
+        let hung = Task { try await TestClient.send(port: language.dataPort, path: "/hang") }
+        let chat =
+            #"{"model":"llama-3-8b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
         for round in 0..<12 {
             for _ in 0..<3 {
                 let response = try await TestClient.send(
-                    port: sidecar.dataPort, method: .POST, path: "/v2/models/iris/infer", headers: json,
+                    port: serving.dataPort, method: .POST, path: "/v2/models/iris/infer", headers: json,
                     body: ByteBuffer(
                         string: #"{"inputs":[{"name":"input-0","shape":[2,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2,6.2,2.9,4.3,1.3]}]}"#
                     ))
                 #expect(response.status == 200)
             }
             if round % 3 == 0 {
-                _ = try await TestClient.send(
-                    port: sidecar.dataPort, method: .POST, path: "/v2/models/iris/infer", headers: json, body: ByteBuffer(string: "{"))
+                let response = try await TestClient.send(
+                    port: serving.dataPort, method: .POST, path: "/v2/models/iris/infer", headers: json, body: ByteBuffer(string: "{"))
+                #expect(response.status == 422)
             }
+            if round == 5 {
+                // A sepal 40 cm long: far outside the baseline's range.
+                let response = try await TestClient.send(
+                    port: serving.dataPort, method: .POST, path: "/v2/models/iris/infer", headers: json,
+                    body: ByteBuffer(string: #"{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[40.0,3.0,4.0,1.2]}]}"#))
+                #expect(response.status == 200)
+            }
+            let streamed = try await TestClient.send(
+                port: language.dataPort, method: .POST, path: "/v1/chat/completions", headers: json, body: ByteBuffer(string: chat))
+            #expect(streamed.status == 200)
             try await Task.sleep(for: .milliseconds(300))
         }
-        // Both have recorded every request before the comparison, and Prometheus (whose first
-        // scrape comes a few seconds after it starts) has scraped for a while.
-        _ = try await prometheus.query("sum(modelwatch_requests_total)", until: { ($0.first?.value ?? 0) >= 40 }, timeout: .seconds(60))
-        _ = try await prometheus.query("count_over_time(up[1m])", until: { ($0.first?.value ?? 0) >= 8 }, timeout: .seconds(60))
-        for _ in 0..<100 {
-            let answer = try await apiGet(port: sidecar.adminPort, "/api/v1/query", ["query": "sum(modelwatch_requests_total)"])
-            if answer.contains(#","40"]"#) { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-
-        let time = "\(Date().timeIntervalSince1970 - 1)"
-        var failures: [String] = []
-        var withData = 0
-        var total = 0
-        for (name, dashboard) in try Self.dashboards() {
-            for (panel, expr) in Self.queries(dashboard) {
-                total += 1
-                let query = expr.replacingOccurrences(of: "$__rate_interval", with: "1m").replacingOccurrences(of: "$model", with: "iris")
-                    .replacingOccurrences(of: "$version", with: "v1")
-                let theirs = try await prometheus.get(query, at: time)
-                let ours = try await apiGet(port: sidecar.adminPort, "/api/v1/query", ["query": query, "time": time])
-                guard let theirSeries = Self.labelSets(theirs) else {
-                    failures.append("\(name) / \(panel): Prometheus refused \(query): \(theirs.prefix(300))")
-                    continue
-                }
-                guard let ourSeries = Self.labelSets(ours) else {
-                    failures.append("\(name) / \(panel): ModelWatch refused \(query): \(ours.prefix(300))")
-                    continue
-                }
-                if !theirSeries.isEmpty && !ourSeries.isEmpty { withData += 1 }
-                // Prometheus adds the scrape's job and instance; the sidecar's own history has neither.
-                if theirSeries != ourSeries {
-                    failures.append(
-                        "\(name) / \(panel): \(query)\n  Prometheus \(theirSeries.sorted())\n  ModelWatch \(ourSeries.sorted())")
-                }
-            }
-        }
-        #expect(failures.isEmpty, "\(failures.count) of \(total) queries differ:\n\(failures.joined(separator: "\n"))")
-        // Traffic through MLServer feeds the serving and health dashboards; LLM and drift panels
-        // need an LLM backend and a baseline (see the README).
-        #expect(withData >= 25, "only \(withData) of \(total) queries returned data on both")
-        print("dashboards: \(total) queries, \(withData) with data on both, \(failures.count) differing")
+        #expect(try await hung.value.status == 504)
     }
 
-    /// The label sets of a successful instant-query answer without job and instance, or `nil` for an error.
+    /// The values of a label-values answer.
+    static func values(_ body: String) -> Set<String> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return [] }
+        return Set(object["data"] as? [String] ?? [])
+    }
+
+    /// The label sets of a successful query answer (instant or range) without job and instance, or `nil` for an error.
     static func labelSets(_ body: String) -> Set<String>? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             object["status"] as? String == "success", let data = object["data"] as? [String: Any]

@@ -19,6 +19,8 @@ final class AnalysisPipeline: ExchangeObserver, Service {
         self.queue = ObservationQueue(capacity: configuration.queueCapacity, memoryLimit: configuration.memoryLimit)
         self.analyzer = analyzer
         self.catalogue = analyzer.catalogue
+        let queue = self.queue
+        self.catalogue.watchAnalysisQueue(capacity: queue.capacity, memoryLimit: queue.memoryLimit) { (queue.waiting, queue.bytesHeld) }
     }
 
     // MARK: ExchangeObserver (event loops)

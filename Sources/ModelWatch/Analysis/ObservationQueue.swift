@@ -25,6 +25,9 @@ final class ObservationQueue: Sendable {
         self.memoryLimit = memoryLimit
     }
 
+    /// Observations waiting for the consumer.
+    var waiting: Int { self.state.withLock { $0.items.count } }
+
     /// Bytes of body currently held for analysis.
     var bytesHeld: Int { self.heldBytes.load(ordering: .relaxed) }
 

@@ -56,15 +56,15 @@ final class ModelWatchProcess: @unchecked Sendable {
         yaml += "admin:\n  listen: 127.0.0.1:0\nupstream:\n  url: \(upstream)\n"
         if upstreamSettings["readiness_interval"] == nil { yaml += "  readiness_interval: 200ms\n" }
         for (key, value) in upstreamSettings.sorted(by: { $0.key < $1.key }) { yaml += "  \(key): \(value)\n" }
-        yaml += sections
         // Never the default `modelwatch.db` in the working directory: each test records into its own folder.
         var storagePath = directory.appendingPathComponent("modelwatch.db").path
         if let named = sections.split(separator: "\n").first(where: { $0.hasPrefix("  path: ") }) {
             storagePath = String(named.dropFirst("  path: ".count))
-        } else if sections.contains("storage:\n") {
-            yaml += "  path: \(storagePath)\n"
+            yaml += sections
+        } else if sections.hasPrefix("storage:\n") || sections.contains("\nstorage:\n") {
+            yaml += ("\n" + sections).replacingOccurrences(of: "\nstorage:\n", with: "\nstorage:\n  path: \(storagePath)\n")
         } else {
-            yaml += "storage:\n  path: \(storagePath)\n"
+            yaml += sections + "storage:\n  path: \(storagePath)\n"
         }
         let configurationPath = directory.appendingPathComponent("modelwatch.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)

@@ -20,7 +20,7 @@ final class PrometheusProcess: @unchecked Sendable {
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
     }
 
-    static func start(scraping target: Int) async throws -> PrometheusProcess {
+    static func start(scraping targets: Int...) async throws -> PrometheusProcess {
         guard let binary = Tool.find("prometheus") else { throw TestFailure("prometheus is not installed: run `bash .ci/setup.sh` first") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ final class PrometheusProcess: @unchecked Sendable {
             scrape_configs:
               - job_name: modelwatch
                 static_configs:
-                  - targets: ["127.0.0.1:\(target)"]
+                  - targets: [\(targets.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
             """
         let configurationPath = directory.appendingPathComponent("prometheus.yml").path
         try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
