@@ -98,14 +98,47 @@ struct StoreTests {
 
     @Test("a full disk pauses recording, counted and logged once, while the proxy answers; freeing space resumes it")
     func fullDisk() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-full-\(UUID().uuidString)")
+        try await Self.withVolume(megabytes: 2) { folder, mounted in try await Self.fillAndFree(folder, mounted: mounted) }
+    }
+
+    @Test("a 2 MiB volume records snapshot after snapshot: the write-ahead log is checkpointed after each and stays small")
+    func smallVolume() async throws {
+        try await Self.withVolume(megabytes: 2) { folder, mounted in
+            let database = folder.appendingPathComponent("modelwatch.db").path
+            try await withSidecar(sections: "storage:\n  scrape_interval: 100ms\n  path: \(database)\n") { _, sidecar in
+                if !mounted {
+                    let prlimit = try #require(Tool.find("prlimit"), "neither mount nor prlimit is available")
+                    let (status, output) = try await Tool.run(
+                        prlimit, ["--pid", "\(sidecar.processIdentifier)", "--fsize=2097152"], input: "")
+                    try #require(status == 0, "\(output)")
+                }
+                // Series of a dozen models, so each snapshot writes a few pages.
+                for model in 0..<12 {
+                    #expect(try await TestClient.send(port: sidecar.dataPort, path: "/v2/models/m\(model)/infer").status < 500)
+                }
+                // 150 snapshots: without checkpoints the log would need about 16 MiB before SQLite's own.
+                let recorded = try await sidecar.scrape(
+                    until: { $0.value("modelwatch_store_write_seconds_count") >= 150 || $0.value("modelwatch_store_errors_total") > 0 },
+                    timeout: .seconds(90))
+                #expect(recorded.value("modelwatch_store_write_seconds_count") >= 150)
+                #expect(recorded.value("modelwatch_store_errors_total") == 0, "\(sidecar.log)")
+                let wal = (try? FileManager.default.attributesOfItem(atPath: database + "-wal")[.size] as? Int) ?? 0
+                #expect(wal <= 1 << 20, "the write-ahead log holds \(wal) bytes")
+            }
+        }
+    }
+
+    /// Runs `body` with a folder on a file system of `megabytes` of its own where the machine lets
+    /// the test mount one (tmpfs); otherwise `body` is told so and limits the sidecar's file size
+    /// instead (prlimit), which fails writes the same way (EFBIG).
+    private static func withVolume(megabytes: Int, _ body: (URL, Bool) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("modelwatch-volume-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // A 4 MiB file system of its own where the machine lets the test mount one; otherwise a
-        // file-size limit on the sidecar (prlimit), which fails writes the same way (EFBIG).
-        let mounted = (try? await Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", folder.path], input: ""))?.status == 0
+        let mounted =
+            (try? await Tool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder.path], input: ""))?.status == 0
         defer { try? FileManager.default.removeItem(at: folder) }
         do {
-            try await Self.fillAndFree(folder, mounted: mounted)
+            try await body(folder, mounted)
         } catch {
             if mounted { _ = try? await Tool.run("/bin/umount", [folder.path], input: "") }
             throw error

@@ -23,8 +23,10 @@ struct TimeSeriesStoreTests {
         }
     }
 
+    /// Maintenance to the end, then the checkpoint the recorder takes after it.
     static func finishMaintenance(_ store: TimeSeriesStore, now: Int64) throws {
         while try store.maintain(now: now).moreWork {}
+        try store.checkpoint()
     }
 
     @Test("answers agree with the sqlite3 shell reading the same file, for every matcher")

@@ -118,10 +118,13 @@ final class StoreRecorder: Service {
                 }
                 let rows = try store.append(snapshot, at: WallClock.milliseconds())
                 let seconds = (clock.now - start).seconds
-                // Compaction and retention share what is left of half an interval, a step at a time.
-                // Their failure (the same full disk, usually) is counted apart: the snapshot is in.
+                // Compaction and retention share what is left of half an interval, a step at a time;
+                // then the log goes into the file, so it restarts small (a small volume fills
+                // otherwise). A failure of either (the same full disk, usually) is counted apart:
+                // the snapshot is in.
                 do {
                     while clock.now - start < budget, try store.maintain(now: WallClock.milliseconds()).moreWork {}
+                    try store.checkpoint()
                 } catch {
                     metrics.recordMaintenanceError()
                 }

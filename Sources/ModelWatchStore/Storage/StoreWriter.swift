@@ -45,6 +45,14 @@ final class StoreWriter: @unchecked Sendable {
         }
     }
 
+    /// Bytes the write-ahead log is cut back to when it restarts after a checkpoint.
+    static let walLimit = 1 << 20
+
+    /// A passive checkpoint: what readers still need stays in the log for the next one.
+    func checkpoint() throws(StoreError) {
+        _ = try self.connection.integer("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+
     /// Appends one snapshot in one transaction.
     /// - Returns: the rows written (samples plus new series).
     func append(_ values: [(key: SeriesKey, value: Double)], at timestamp: Int64) throws(StoreError) -> Int {
