@@ -356,7 +356,8 @@ struct ProxyFaultTests {
             // Starts a large download and hangs up after the head.
             let connection = try await TestClient.connect(port: sidecar.dataPort)
             try await connection.executeThenClose { inbound, outbound in
-                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/bytes/\(8 << 20)")))
+                try await outbound.write(
+                    .head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/bytes/\(8 << 20)", headers: ["host": "x"])))
                 try await outbound.write(.end(nil))
                 var parts = inbound.makeAsyncIterator()
                 _ = try await parts.next()

@@ -213,7 +213,7 @@ struct ProxyFidelityTests {
             let connection = try await TestClient.connect(port: sidecar.dataPort)
             try await connection.executeThenClose { inbound, outbound in
                 try await outbound.write(
-                    .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/sse", headers: ["content-length": "2"])))
+                    .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/sse", headers: ["host": "x", "content-length": "2"])))
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "{}"))))
                 try await outbound.write(.end(nil))
                 var iterator = inbound.makeAsyncIterator()
@@ -244,7 +244,8 @@ struct ProxyFidelityTests {
                 for index in 0..<20 {
                     let body = ByteBuffer(string: "request \(index)")
                     let head = HTTPRequestHead(
-                        version: .http1_1, method: .POST, uri: "/echo/\(index)", headers: ["content-length": "\(body.readableBytes)"])
+                        version: .http1_1, method: .POST, uri: "/echo/\(index)",
+                        headers: ["host": "x", "content-length": "\(body.readableBytes)"])
                     try await outbound.write(.head(head))
                     try await outbound.write(.body(.byteBuffer(body)))
                     try await outbound.write(.end(nil))

@@ -11,11 +11,16 @@ enum ExchangeMilestone: Sendable {
     /// The response is complete but the client is still sending a body, which is read and
     /// dropped; `responseCompleted` follows when it ends.
     case responseCompletedBeforeRequest
+    /// The request is refused with this answer, written here below the codec (NIO's encoder
+    /// drops the body of any answer to CONNECT), and the connection closes.
+    case refuse(SidecarError)
 }
 
 /// Closes connections that idle too long between requests, and answers 408 to clients that start
 /// a request but do not finish its head (or a small body, which is collected before forwarding)
-/// in time (slowloris).
+/// in time (slowloris). Being the one handler below the codec, it also answers 414 to a request
+/// line longer than `RequestFraming.requestLineLimit` (the parser only knows the whole head's
+/// size), and writes the answers the proxy handler refuses requests with.
 ///
 /// It sits in front of the HTTP codec and sees raw bytes: the first byte of a request starts the
 /// head clock; the proxy handler's `ExchangeMilestone`s stop it and restart the idle clock.
@@ -44,6 +49,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     /// allocation and two heap operations each time, so an early firing just re-arms itself.
     private var timer: Scheduled<Void>?
     private var timerFiresAt = NIODeadline.distantFuture
+    /// Bytes of the current request line seen so far, while its end has not arrived; `nil` once
+    /// it has (the usual case: the first read of a request holds its whole request line).
+    private var requestLineBytes: Int? = nil
+    /// An answer was written below the codec; what the client sends after it is dropped.
+    private var refused = false
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -67,17 +77,49 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.refused else { return }
         switch self.phase {
         case .awaitingRequest:
             self.phase = .readingHead
+            self.requestLineBytes = 0
             self.arm(.head, context: context)
         case .discardingBody:
             self.arm(.head, context: context)
         case .readingHead, .exchanging:
             break
         }
+        if let seen = self.requestLineBytes, self.phase == .readingHead {
+            let view = self.unwrapInboundIn(data).readableBytesView
+            let end = view.firstIndex(of: UInt8(ascii: "\n")).map { $0 - view.startIndex }
+            if seen + (end ?? view.count) > RequestFraming.requestLineLimit {
+                self.refuse(.uriTooLong, context: context)
+                return
+            }
+            self.requestLineBytes = end == nil ? seen + view.count : nil
+        }
         context.fireChannelRead(data)
     }
+
+    /// Writes `answer` as the connection's last bytes and closes it the way nginx's lingering
+    /// close does: the write side first, then, once the client has closed or after
+    /// `Self.linger`, the whole connection. What the client still sends meanwhile is read and
+    /// dropped; closing at once with unread bytes would reset the connection, and a reset can
+    /// destroy the answer before the client has read it.
+    private func refuse(_ answer: SidecarError, context: ChannelHandlerContext) {
+        self.refused = true
+        self.phase = .exchanging  // no clock closes it before the answer is out
+        self.timer?.cancel()
+        self.timer = nil
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(answer.serialized()))).assumeIsolated().whenComplete { _ in
+            let context = loopBound.value
+            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            context.eventLoop.assumeIsolated().scheduleTask(in: Self.linger) { context.close(promise: nil) }
+        }
+    }
+
+    /// How long a refused client may go on sending before the connection is closed under it.
+    static let linger = TimeAmount.seconds(2)
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         guard let milestone = event as? ExchangeMilestone else {
@@ -93,6 +135,8 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         case .responseCompletedBeforeRequest:
             self.phase = .discardingBody
             self.arm(.head, context: context)
+        case .refuse(let answer):
+            self.refuse(answer, context: context)
         }
         promise?.succeed()
     }

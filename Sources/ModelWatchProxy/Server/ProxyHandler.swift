@@ -40,6 +40,13 @@ final class ProxyHandler: ChannelInboundHandler {
         var responseStarted: Bool { self.responseStatus != nil }
     }
 
+    /// What waits behind the exchange in flight: parts of pipelined requests, or the parser's
+    /// refusal of bytes that came after them, answered only once the requests before are.
+    private enum Queued {
+        case part(HTTPServerRequestPart)
+        case refusal(SidecarError)
+    }
+
     private enum State {
         case idle
         case collecting(PendingRequest)
@@ -57,7 +64,7 @@ final class ProxyHandler: ChannelInboundHandler {
     private var state = State.idle
     /// Parts of requests pipelined behind the exchange in flight, replayed once it is answered.
     /// Reading is paused while any wait here, so they are at most what one read brought in.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelined = CircularBuffer<Queued>()
     /// Graceful shutdown asked this connection to close after the exchange in flight.
     private var quiescing = false
     /// What the current exchange looked like, for the observer. Kept outside `state` so that
@@ -100,11 +107,11 @@ final class ProxyHandler: ChannelInboundHandler {
             // Only a new request's head can arrive while an answer is awaited: HTTP/1.1 parts of
             // one request come in order, and the request in flight has ended.
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-            self.pipelined.append(part)
+            self.pipelined.append(.part(part))
             return
         }
         if !self.pipelined.isEmpty {
-            self.pipelined.append(part)
+            self.pipelined.append(.part(part))
             return
         }
         self.process(part, context: context)
@@ -134,29 +141,36 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError {
-            // The decoder closes the channel right after this; answer first if we still can.
+        if let error = error as? HTTPParserError {
+            let answer = RequestFraming.answer(for: error)
             switch self.state {
+            case .forwarding(let exchange) where exchange.requestEnded || !self.pipelined.isEmpty:
+                // The refused bytes came after a whole request, which is answered first; nothing
+                // more is read (the decoder would only report its error again).
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                self.pipelined.append(.refusal(answer))
+                return
             case .idle, .discardingRequestBody:
-                self.respond(.malformedRequest("malformed HTTP request: \(error)"), version: .http1_1, keepAlive: false, context: context)
+                self.respond(answer, version: .http1_1, keepAlive: false, context: context)
             case .collecting(let pending):
-                let answer = SidecarError.malformedRequest("malformed HTTP request: \(error)")
                 self.respond(answer, version: pending.version, keepAlive: false, context: context)
                 self.finishRecording(status: Int(answer.status.code), outcome: .rejected(answer.cause))
             case .forwarding(let exchange) where !exchange.responseStarted:
                 exchange.transfer.cancel()
-                let answer = SidecarError.malformedRequest("malformed HTTP request: \(error)")
                 self.respond(answer, version: exchange.version, keepAlive: false, context: context)
                 self.finishRecording(status: Int(answer.status.code), outcome: .rejected(answer.cause))
             case .forwarding(let exchange):
                 exchange.transfer.cancel()
-                self.finishRecording(status: exchange.responseStatus, outcome: .rejected("malformed-request"))
+                self.finishRecording(status: exchange.responseStatus, outcome: .rejected(answer.cause))
             case .closing:
                 break
             }
             self.state = .closing
             context.close(promise: nil)
             return
+        }
+        if self.pipelined.contains(where: { if case .refusal = $0 { true } else { false } }) {
+            return  // the decoder repeating its refusal; it is answered after the request before it
         }
         self.logger.debug("client connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
@@ -166,6 +180,15 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard case .idle = self.state else { return }
+        if head.method == .CONNECT {
+            self.state = .closing
+            context.triggerUserOutboundEvent(ExchangeMilestone.refuse(.upgradeRefused), promise: nil)
+            return
+        }
+        if let problem = RequestFraming.check(head) {
+            self.fail(with: problem, version: head.version, context: context)
+            return
+        }
         guard head.uri.hasPrefix("/") else {
             self.fail(
                 with: .malformedRequest("only origin-form request targets are proxied, got \"\(head.uri)\""), version: head.version,
@@ -183,11 +206,14 @@ final class ProxyHandler: ChannelInboundHandler {
         if head.headers[canonicalForm: "expect"].contains(where: { $0.isHeaderName("100-continue") }) {
             context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
+        // After a request asking for an upgrade the parser reads nothing more on this connection,
+        // so it closes after the answer (the upgrade itself is not forwarded).
+        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "upgrade")
         if case .length(let length) = request.body, length > 0, length <= Self.collectedBodyLimit {
-            self.state = .collecting(PendingRequest(request: request, version: head.version, keepAlive: head.isKeepAlive))
+            self.state = .collecting(PendingRequest(request: request, version: head.version, keepAlive: keepAlive))
             return
         }
-        self.startTransfer(request, version: head.version, keepAlive: head.isKeepAlive, requestEnded: false, context: context)
+        self.startTransfer(request, version: head.version, keepAlive: keepAlive, requestEnded: false, context: context)
     }
 
     private func startTransfer(
@@ -395,10 +421,20 @@ final class ProxyHandler: ChannelInboundHandler {
     /// resumes once none wait.
     private func replayPipelined(context: ChannelHandlerContext) {
         guard !self.pipelined.isEmpty else { return }
-        while let part = self.pipelined.first {
-            if case .head = part, case .forwarding = self.state { return }
-            self.pipelined.removeFirst()
-            self.process(part, context: context)
+        while let next = self.pipelined.first {
+            switch next {
+            case .part(let part):
+                if case .head = part, case .forwarding = self.state { return }
+                self.pipelined.removeFirst()
+                self.process(part, context: context)
+            case .refusal(let answer):
+                guard case .idle = self.state else { return }
+                self.pipelined.removeFirst()
+                self.respond(answer, version: .http1_1, keepAlive: false, context: context)
+                self.state = .closing
+                context.close(promise: nil)
+                return
+            }
         }
         context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
     }

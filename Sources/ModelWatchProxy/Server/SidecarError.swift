@@ -39,6 +39,34 @@ public struct SidecarError: Sendable, Equatable {
         SidecarError(status: .badRequest, cause: "malformed-request", message: reason)
     }
 
+    /// The request line and headers together exceed what the parser holds (431, as nginx answers).
+    static let headTooLarge = SidecarError(
+        status: .requestHeaderFieldsTooLarge,
+        cause: "head-too-large",
+        message: "the request line and headers exceed 80 KiB"
+    )
+
+    static let uriTooLong = SidecarError(
+        status: .uriTooLong,
+        cause: "uri-too-long",
+        message: "the request line exceeds \(RequestFraming.requestLineLimit / 1024) KiB"
+    )
+
+    static func unsupportedTransferCoding(_ codings: String) -> SidecarError {
+        SidecarError(
+            status: .notImplemented,
+            cause: "unsupported-transfer-coding",
+            message: "only the chunked transfer coding is supported; the request used \"\(codings)\""
+        )
+    }
+
+    /// CONNECT and protocol upgrades: the data port proxies requests, not tunnels.
+    static let upgradeRefused = SidecarError(
+        status: .notImplemented,
+        cause: "upgrade-not-proxied",
+        message: "CONNECT and protocol upgrades are not proxied"
+    )
+
     static let headerTimeout = SidecarError(
         status: .requestTimeout,
         cause: "header-timeout",
