@@ -64,6 +64,16 @@ public enum Sidecar {
         )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
+        if pipeline != nil {
+            let statistics = proxy.statistics
+            catalogue.watchConnections {
+                let counts = statistics.counts
+                return ConnectionReading(
+                    open: counts.open, accepted: counts.accepted,
+                    refused: Dictionary(uniqueKeysWithValues: counts.refused.map { ($0.key.rawValue, $0.value) }),
+                    timedOut: Dictionary(uniqueKeysWithValues: counts.timedOut.map { ($0.key.rawValue, $0.value) }))
+            }
+        }
         // The query API and the status page read the store file the recorder writes, through
         // read-only connections.
         let readPlane =

@@ -18,10 +18,18 @@ public struct ExchangeLabels: Hashable, Sendable {
 }
 
 /// What the analysis pipeline measured of one exchange.
+/// Who gave the client its status: the backend's own answer, or the sidecar's (its errors, and
+/// `499` for a client that left before any), so an error ratio can be split between them.
+public enum AnswerSource: String, Sendable, Hashable {
+    case backend
+    case sidecar
+}
+
 public struct ExchangeMeasurement: Sendable {
     public var labels: ExchangeLabels
     /// The status the client received, as a label value (`499` when it got none).
     public var code: String
+    public var source: AnswerSource
     /// Client-observed duration.
     public var duration: Duration
     /// The backend's share as libcurl measured it; `nil` when the exchange did not complete.
@@ -29,9 +37,13 @@ public struct ExchangeMeasurement: Sendable {
     public var requestBytes: Int
     public var responseBytes: Int
 
-    public init(labels: ExchangeLabels, code: String, duration: Duration, upstream: Duration?, requestBytes: Int, responseBytes: Int) {
+    public init(
+        labels: ExchangeLabels, code: String, source: AnswerSource = .backend, duration: Duration, upstream: Duration?, requestBytes: Int,
+        responseBytes: Int
+    ) {
         self.labels = labels
         self.code = code
+        self.source = source
         self.duration = duration
         self.upstream = upstream
         self.requestBytes = requestBytes

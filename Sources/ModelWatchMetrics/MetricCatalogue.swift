@@ -26,6 +26,7 @@ public final class MetricCatalogue: Sendable {
     private struct Coded: Hashable, Sendable {
         let labels: ExchangeLabels
         let code: String
+        let source: AnswerSource
     }
 
     private let requests: SeriesCache<Coded, Counter>
@@ -35,7 +36,8 @@ public final class MetricCatalogue: Sendable {
     private let inFlight = Mutex<(gauges: [Gauge], byModel: [String: Int])>(([], [:]))
     private let upstreamUp: Gauge
     private let process: ProcessSeries
-    let analysisQueue = Mutex<AnalysisQueueSeries?>(nil)
+    /// Series read from elsewhere when the exposition is rendered (see `readAtExposition`).
+    private let readers = Mutex<[@Sendable () -> Void]>([])
 
     public init(version: String) {
         let registry = PrometheusCollectorRegistry()
@@ -47,7 +49,8 @@ public final class MetricCatalogue: Sendable {
         self.process = ProcessSeries(registry: registry)
         self.requests = SeriesCache { key in
             registry.makeCounter(
-                descriptor: Self.describe("requests_total", Help.requests), labels: key.labels.pairs + [("code", key.code)])
+                descriptor: Self.describe("requests_total", Help.requests),
+                labels: key.labels.pairs + [("code", key.code), ("source", key.source.rawValue)])
         }
         self.exchangeSeries = SeriesCache { labels in
             let pairs = labels.pairs
@@ -112,7 +115,7 @@ public final class MetricCatalogue: Sendable {
         series.requestSize.record(Double(measurement.requestBytes))
         series.responseSize.record(Double(measurement.responseBytes))
         // Last, so a scrape that counts this request also sees its histograms.
-        self.requests[Coded(labels: measurement.labels, code: measurement.code)].increment()
+        self.requests[Coded(labels: measurement.labels, code: measurement.code, source: measurement.source)].increment()
     }
 
     /// Counts answered rows and records the batch size.
@@ -193,8 +196,14 @@ public final class MetricCatalogue: Sendable {
     /// The text exposition format (version 0.0.4), with the process metrics read just now.
     public func exposition() -> [UInt8] {
         self.process.refresh()
-        self.analysisQueue.withLock { $0 }?.refresh()
+        for read in self.readers.withLock({ $0 }) { read() }
         return self.registry.emitToBuffer()
+    }
+
+    /// Runs `read` each time the exposition is rendered (for `/metrics` and the store's
+    /// self-scrape), to set series from state kept elsewhere: such series cost nothing per request.
+    func readAtExposition(_ read: @escaping @Sendable () -> Void) {
+        self.readers.withLock { $0.append(read) }
     }
 
     /// Help text, one line per metric, written for the person reading `/metrics`.
@@ -202,7 +211,8 @@ public final class MetricCatalogue: Sendable {
         static let buildInfo = "ModelWatch build information; always 1."
         static let upstreamUp = "1 when the backend's readiness probe last succeeded, else 0."
         static let inFlight = "Requests received and not yet answered, per model named in the request path (or the default model)."
-        static let requests = "Requests answered, by model, version, protocol, endpoint and the status code the client received."
+        static let requests =
+            "Requests answered, by model, version, protocol, endpoint, the status code the client received and who gave it (source: backend or sidecar)."
         static let duration = "Client-observed request duration in seconds, from request head to last response byte."
         static let upstream = "Backend duration in seconds as measured by libcurl, for exchanges that completed."
         static let overhead = "The sidecar's own share of each completed request in seconds (client-observed minus backend)."
@@ -217,6 +227,12 @@ public final class MetricCatalogue: Sendable {
         static let decodeFailures = "Request or response bodies that could not be decoded, by reason; they were proxied unchanged."
         static let dropped = "Observations not analysed, by reason (queue_full: the analysis queue was full)."
         static let queueLength = "Finished exchanges waiting for analysis."
+        static let connectionsOpen = "Client connections open on the data port."
+        static let accepted = "Client connections the data port accepted."
+        static let refused =
+            "Client connections turned away, by reason (limit: server.max_connections were open; descriptors: accept failed for want of file descriptors, the connection waited)."
+        static let timedOut =
+            "Client connections closed by a clock, by phase (head: 408, the request head was late; idle: between requests; body: the rest of a body after an early answer)."
         static let queueCapacity = "Exchanges the analysis queue holds at most (analysis.queue_capacity); beyond, they are dropped."
         static let heldBytes = "Body bytes held for analysis now, from capture until analysed."
         static let memoryLimit =
@@ -240,8 +256,8 @@ public final class MetricCatalogue: Sendable {
 
 /// The conventional `process_*` series, set from `/proc` at each scrape.
 private final class ProcessSeries: Sendable {
-    let cpu: Counter
-    let cpuReported = Mutex<Double>(0)
+    /// A counter only goes up: each scrape adds what was spent since the last one.
+    let cpu: CounterMirror
     let resident: Gauge
     let virtual: Gauge
     let start: Gauge
@@ -252,9 +268,10 @@ private final class ProcessSeries: Sendable {
         func gauge(_ name: String, _ help: String) -> Gauge {
             registry.makeGauge(descriptor: MetricCatalogue.describe(name, help, namespace: nil))
         }
-        self.cpu = registry.makeCounter(
-            descriptor: MetricCatalogue.describe(
-                "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", namespace: nil))
+        self.cpu = CounterMirror(
+            registry.makeCounter(
+                descriptor: MetricCatalogue.describe(
+                    "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", namespace: nil)))
         self.resident = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
         self.virtual = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
         self.start = gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
@@ -264,12 +281,7 @@ private final class ProcessSeries: Sendable {
 
     func refresh() {
         guard let reading = ProcessMetrics.read() else { return }
-        // A counter only goes up: add what was spent since the last scrape.
-        let delta = self.cpuReported.withLock { reported in
-            defer { reported = max(reported, reading.cpuSeconds) }
-            return reading.cpuSeconds - reported
-        }
-        if delta > 0 { self.cpu.increment(by: delta) }
+        self.cpu.advance(to: reading.cpuSeconds)
         self.resident.set(reading.residentBytes)
         self.virtual.set(reading.virtualBytes)
         self.start.set(reading.startTimeSeconds)

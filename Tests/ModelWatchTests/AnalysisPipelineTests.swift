@@ -102,7 +102,9 @@ struct AnalysisPipelineTests {
         let overhead = Self.value(catalogue, "modelwatch_overhead_seconds_sum\(labels)")?.split(separator: " ").last.flatMap { Double($0) }
         #expect(overhead.map { abs($0 - 0.002) < 1e-9 } == true)
         #expect(
-            Self.value(catalogue, "modelwatch_requests_total{model=\"iris\",version=\"3\",protocol=\"v2\",endpoint=\"infer\",code=\"200\"}")
+            Self.value(
+                catalogue,
+                #"modelwatch_requests_total{model="iris",version="3",protocol="v2",endpoint="infer",code="200",source="backend"}"#)
                 != nil)
     }
 }

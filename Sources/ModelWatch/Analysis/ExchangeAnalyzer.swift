@@ -28,6 +28,13 @@ struct ExchangeAnalyzer {
         return self.labels.model(route.model ?? self.defaultModel ?? "unknown")
     }
 
+    /// The backend gave the status when its response completed or its head reached the client;
+    /// otherwise the status is the sidecar's own (its errors, and 499 for a client that left).
+    static func answerSource(of observation: ExchangeObservation) -> AnswerSource {
+        guard observation.status != nil else { return .sidecar }
+        return observation.outcome == .completed || observation.responseHead != nil ? .backend : .sidecar
+    }
+
     /// Records everything about one exchange, its request count last.
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
@@ -69,6 +76,7 @@ struct ExchangeAnalyzer {
                 labels: exchangeLabels,
                 // 499, as nginx logs it, when the client left before any status reached it.
                 code: observation.status.map(String.init) ?? "499",
+                source: Self.answerSource(of: observation),
                 duration: observation.duration,
                 upstream: observation.upstream?.total,
                 requestBytes: observation.requestBody.byteCount,

@@ -253,6 +253,7 @@ struct DocumentReader {
         case "idle_timeout": server.idleTimeout = try self.duration(node, key: key, allowZero: false)
         case "grace_period": server.gracePeriod = try self.duration(node, key: key, allowZero: true)
         case "event_loop_threads": server.eventLoopThreads = try self.integer(node, key: key, range: 1...256)
+        case "max_connections": server.maxConnections = try self.integer(node, key: key, range: 0...1_000_000)
         default: throw self.unknownKey(field, section: "server")
         }
     }
@@ -404,7 +405,7 @@ struct DocumentReader {
             known = "enabled, path, scrape_interval, retention, chunk_span, downsample_resolution, downsample_retention"
         case "analysis": known = "enabled, queue_capacity, max_payload_size, memory_limit"
         case "models": known = "default, names, max_models, max_versions"
-        case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads"
+        case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads, max_connections"
         case "admin": known = "listen"
         default:
             known =

@@ -55,9 +55,12 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     /// An answer was written below the codec; what the client sends after it is dropped.
     private var refused = false
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
+    private let statistics: ConnectionStatistics
+
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, statistics: ConnectionStatistics = ConnectionStatistics()) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.statistics = statistics
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -100,26 +103,15 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
-    /// Writes `answer` as the connection's last bytes and closes it the way nginx's lingering
-    /// close does: the write side first, then, once the client has closed or after
-    /// `Self.linger`, the whole connection. What the client still sends meanwhile is read and
-    /// dropped; closing at once with unread bytes would reset the connection, and a reset can
-    /// destroy the answer before the client has read it.
+    /// Writes `answer` as the connection's last bytes and closes it (see `answerAndClose`);
+    /// what the client still sends is dropped.
     private func refuse(_ answer: SidecarError, context: ChannelHandlerContext) {
         self.refused = true
         self.phase = .exchanging  // no clock closes it before the answer is out
         self.timer?.cancel()
         self.timer = nil
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(answer.serialized()))).assumeIsolated().whenComplete { _ in
-            let context = loopBound.value
-            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
-            context.eventLoop.assumeIsolated().scheduleTask(in: Self.linger) { context.close(promise: nil) }
-        }
+        context.answerAndClose(answer)
     }
-
-    /// How long a refused client may go on sending before the connection is closed under it.
-    static let linger = TimeAmount.seconds(2)
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         guard let milestone = event as? ExchangeMilestone else {
@@ -172,8 +164,10 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
             if NIODeadline.now() < self.deadline {
                 self.schedule(context: context)
             } else if self.phase != .readingHead {
+                self.statistics.timedOut(self.phase == .discardingBody ? .body : .idle)
                 context.close(promise: nil)
             } else {
+                self.statistics.timedOut(.head)
                 let response = SidecarError.headerTimeout.serialized()
                 context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(response))).assumeIsolated().whenComplete { _ in
                     context.close(promise: nil)

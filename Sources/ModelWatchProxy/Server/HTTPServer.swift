@@ -18,17 +18,26 @@ public final class HTTPServer: Service, Sendable {
     private let gracePeriod: Duration
     private let logger: Logger
     private let configureConnection: @Sendable (any Channel) -> EventLoopFuture<Void>
+    private let maxConnections: Int
+    /// Connections accepted, open, refused and timed out.
+    public let statistics: ConnectionStatistics
     private let connections = ConnectionRegistry()
     private let bound = NIOLockedValueBox<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, []))
 
     /// - Parameters:
     ///   - name: how logs name this server (`data`, `admin`).
+    ///   - maxConnections: connections open at once; a further one is answered 503 and closed.
+    ///     0 for no limit but the process's file descriptors.
+    ///   - statistics: where the connection counts go (the connections' own handlers may count
+    ///     their timeouts in it too).
     ///   - configureConnection: adds the handlers of one accepted connection.
     public init(
         name: String,
         address: ListenAddress,
         group: any EventLoopGroup,
         gracePeriod: Duration,
+        maxConnections: Int = 0,
+        statistics: ConnectionStatistics = ConnectionStatistics(),
         logger: Logger,
         configureConnection: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) {
@@ -36,6 +45,8 @@ public final class HTTPServer: Service, Sendable {
         self.address = address
         self.group = group
         self.gracePeriod = gracePeriod
+        self.maxConnections = maxConnections
+        self.statistics = statistics
         self.logger = logger
         self.configureConnection = configureConnection
     }
@@ -55,18 +66,35 @@ public final class HTTPServer: Service, Sendable {
     public func run() async throws {
         let connections = self.connections
         let configure = self.configureConnection
+        let (name, statistics, logger, limit) = (self.name, self.statistics, self.logger, self.maxConnections)
         let serverChannel: any Channel
         do {
             serverChannel = try await ServerBootstrap(group: self.group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            AcceptWatcher(server: name, statistics: statistics, logger: logger), AcceptBackoffHandler())
+                    }
+                }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
-                    guard connections.register(channel) else {
+                    switch connections.register(channel, limit: limit) {
+                    case .admitted:
+                        statistics.connectionOpened()
+                        channel.closeFuture.whenComplete { _ in statistics.connectionClosed() }
+                        return configure(channel)
+                    case .full:
+                        statistics.refused(.limit)
+                        // The answer, then a close: the client learns why instead of timing out.
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ConnectionRefuser(.connectionLimit(limit)))
+                        }
+                    case .quiescing:
                         return channel.close()
                     }
-                    return configure(channel)
                 }
                 .bind(host: self.address.host, port: self.address.port)
                 .get()
@@ -149,18 +177,28 @@ final class ConnectionRegistry: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// - Returns: `false` when the server is already shutting down and the connection must close.
-    func register(_ channel: any Channel) -> Bool {
+    /// Whether an accepted connection may stay.
+    enum Admission {
+        case admitted
+        /// `limit` connections are open already.
+        case full
+        /// The server is shutting down.
+        case quiescing
+    }
+
+    /// Registers `channel` unless the server is shutting down or `limit` (when not 0) are open.
+    func register(_ channel: any Channel, limit: Int) -> Admission {
         let id = ObjectIdentifier(channel)
-        let accepted = self.state.withLockedValue { state -> Bool in
-            guard !state.quiescing else { return false }
+        let admission = self.state.withLockedValue { state -> Admission in
+            guard !state.quiescing else { return .quiescing }
+            guard limit == 0 || state.channels.count < limit else { return .full }
             state.channels[id] = channel
-            return true
+            return .admitted
         }
-        if accepted {
+        if case .admitted = admission {
             channel.closeFuture.whenComplete { _ in self.remove(id) }
         }
-        return accepted
+        return admission
     }
 
     func beginQuiescing() -> [any Channel] {

@@ -17,16 +17,20 @@ public enum ProxyServer {
         let headerTimeout = TimeAmount(configuration.headerTimeout)
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let maxBodySize = configuration.maxBodySize
+        let statistics = ConnectionStatistics()
         return HTTPServer(
             name: "data",
             address: configuration.listen,
             group: group,
             gracePeriod: configuration.gracePeriod,
+            maxConnections: configuration.maxConnections,
+            statistics: statistics,
             logger: logger
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
                 let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
+                try pipeline.addHandler(
+                    ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, statistics: statistics))
                 // ProxyHandler serves pipelined requests one at a time itself (see there why).
                 try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                 try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, observer: observer, logger: logger))

@@ -11,6 +11,9 @@ public struct ProxyServerConfiguration: Sendable {
     public var gracePeriod: Duration
     /// Event-loop threads serving client connections on both ports; `nil` means one per core.
     public var eventLoopThreads: Int?
+    /// Client connections open at once; a further one is answered 503 and closed. 0: no limit
+    /// but the process's file descriptors.
+    public var maxConnections: Int
 
     public init(
         listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080),
@@ -18,7 +21,8 @@ public struct ProxyServerConfiguration: Sendable {
         headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         gracePeriod: Duration = .seconds(30),
-        eventLoopThreads: Int? = nil
+        eventLoopThreads: Int? = nil,
+        maxConnections: Int = 4096
     ) {
         self.listen = listen
         self.maxBodySize = maxBodySize
@@ -26,5 +30,6 @@ public struct ProxyServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.gracePeriod = gracePeriod
         self.eventLoopThreads = eventLoopThreads
+        self.maxConnections = maxConnections
     }
 }

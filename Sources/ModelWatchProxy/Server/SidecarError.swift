@@ -67,6 +67,14 @@ public struct SidecarError: Sendable, Equatable {
         message: "CONNECT and protocol upgrades are not proxied"
     )
 
+    static func connectionLimit(_ limit: Int) -> SidecarError {
+        SidecarError(
+            status: .serviceUnavailable,
+            cause: "connection-limit",
+            message: "the sidecar has server.max_connections (\(limit)) connections open; try again"
+        )
+    }
+
     static let headerTimeout = SidecarError(
         status: .requestTimeout,
         cause: "header-timeout",
@@ -102,4 +110,37 @@ public struct SidecarError: Sendable, Equatable {
         buffer.writeImmutableBuffer(body)
         return buffer
     }
+}
+
+extension ChannelHandlerContext {
+    /// Writes `answer` as raw HTTP/1.1 bytes (for handlers below the codec, or with none) and
+    /// closes the connection the way nginx's lingering close does: the write side first, then,
+    /// once the client has closed or after `linger`, the whole connection. The caller drops what
+    /// the client still sends meanwhile; closing at once with unread bytes would reset the
+    /// connection, and a reset can destroy the answer before the client has read it.
+    func answerAndClose(_ answer: SidecarError, linger: TimeAmount = .seconds(2)) {
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.writeAndFlush(NIOAny(IOData.byteBuffer(answer.serialized()))).assumeIsolated().whenComplete { _ in
+            let context = loopBound.value
+            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(promise: nil) }
+        }
+    }
+}
+
+/// Answers a connection the server will not serve, as soon as it is active, and drops its bytes.
+final class ConnectionRefuser: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let answer: SidecarError
+
+    init(_ answer: SidecarError) {
+        self.answer = answer
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.answerAndClose(self.answer)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

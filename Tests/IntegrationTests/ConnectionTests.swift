@@ -1,0 +1,116 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The data port's connections: counted as they open, close by a clock or are turned away; a
+/// connection limit answered in words; running out of file descriptors logged once and survived.
+@Suite("Client connections", .serialized, .timeLimit(.minutes(3)))
+struct ConnectionTests {
+    /// Plain blocking sockets connected to loopback `port`: the kernel completes the handshake
+    /// whether or not the sidecar accepts, which is what a flood of clients looks like.
+    static func openSockets(port: Int, count: Int) throws -> [Int32] {
+        try (0..<count).map { _ in
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(socket >= 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            try #require(connected == 0, "connect: errno \(errno)")
+            return socket
+        }
+    }
+
+    @Test("statuses are labelled by who gave them: the backend's own, or the sidecar's")
+    func answerSource() async throws {
+        try await withSidecar(upstreamSettings: ["timeout": "300ms"], sections: "models:\n  default: m\n") { _, sidecar in
+            #expect(try await TestClient.send(port: sidecar.dataPort, path: "/bytes/3").status == 200)
+            #expect(try await TestClient.send(port: sidecar.dataPort, path: "/status/503").status == 503)
+            #expect(try await TestClient.send(port: sidecar.dataPort, path: "/hang").status == 504)
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 3 }
+            #expect(scrape.value("modelwatch_requests_total", ["code": "200", "source": "backend"]) == 1, "\(scrape)")
+            #expect(scrape.value("modelwatch_requests_total", ["code": "503", "source": "backend"]) == 1)
+            #expect(scrape.value("modelwatch_requests_total", ["code": "504", "source": "sidecar"]) == 1)
+            #expect(scrape.value("modelwatch_requests_total", ["source": "sidecar"]) == 1)
+        }
+    }
+
+    @Test("connections are counted as accepted and open, and by the clock that closed them")
+    func countedAndTimed() async throws {
+        try await withSidecar(server: ["header_timeout": "300ms", "idle_timeout": "500ms"]) { _, sidecar in
+            let partial = try await TestClient.raw(port: sidecar.dataPort, "GET /bytes/1 HTTP/1.1\r\nHost: a\r\nX-Partial: ")
+            #expect(partial.hasPrefix("HTTP/1.1 408"))
+            let idle = try await TestClient.raw(port: sidecar.dataPort, "GET /bytes/1 HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(idle.hasPrefix("HTTP/1.1 200"), "answered, then closed when idle")
+            let scrape = try await sidecar.scrape {
+                $0.value("modelwatch_connections_timed_out_total", ["phase": "idle"]) >= 1
+                    && $0.value("modelwatch_connections_timed_out_total", ["phase": "head"]) >= 1
+            }
+            #expect(scrape.value("modelwatch_connections_timed_out_total", ["phase": "head"]) == 1, "\(scrape)")
+            #expect(scrape.value("modelwatch_connections_timed_out_total", ["phase": "idle"]) == 1)
+            #expect(scrape.value("modelwatch_connections_timed_out_total", ["phase": "body"]) == 0)
+            #expect(scrape.value("modelwatch_connections_accepted_total") == 2)
+            #expect(scrape.value("modelwatch_connections_open") == 0)
+            #expect(scrape.value("modelwatch_connections_refused_total") == 0)
+        }
+    }
+
+    @Test("beyond server.max_connections a connection gets the sidecar's 503 and closes; the open ones are served")
+    func connectionLimit() async throws {
+        try await withSidecar(server: ["max_connections": "2"]) { backend, sidecar in
+            let held = try Self.openSockets(port: sidecar.dataPort, count: 2)
+            defer { for socket in held { close(socket) } }
+            _ = try await sidecar.scrape { $0.value("modelwatch_connections_open") == 2 }
+            let refused = try await TestClient.raw(port: sidecar.dataPort, "GET /bytes/1 HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+            #expect(refused.lowercased().contains("modelwatch-error: connection-limit"))
+            #expect(refused.contains("server.max_connections (2)"))
+            #expect(backend.requests.isEmpty)
+            let request = "GET /bytes/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+            #expect(write(held[0], request, request.utf8.count) == request.utf8.count)
+            var reply = [UInt8](repeating: 0, count: 4096)
+            #expect(read(held[0], &reply, reply.count) > 0, "an open connection is still served")
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_connections_refused_total", ["reason": "limit"]) >= 1 }
+            #expect(scrape.value("modelwatch_connections_refused_total", ["reason": "limit"]) == 1)
+        }
+    }
+
+    @Test("out of file descriptors: logged once, counted, and connections are accepted again once descriptors free up")
+    func outOfDescriptors() async throws {
+        let prlimit = try #require(Tool.find("prlimit"), "prlimit (util-linux) is needed")
+        try await withSidecar { _, sidecar in
+            let pid = sidecar.processIdentifier
+            let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+            // A few descriptors to spare, then a flood of connections that cannot all be accepted.
+            // Only the soft limit moves, so it can be raised again without privileges.
+            let limited = try await Tool.run(prlimit, ["--pid", "\(pid)", "--nofile=\(inUse + 6):"], input: "")
+            try #require(limited.status == 0, "\(limited.output)")
+            let flood = try Self.openSockets(port: sidecar.dataPort, count: 40)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !sidecar.log.contains("cannot accept connections"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(sidecar.log.contains("cannot accept connections: too many open files"), "\(sidecar.log)")
+            for socket in flood { close(socket) }
+            let raised = try await Tool.run(prlimit, ["--pid", "\(pid)", "--nofile=\(inUse + 200):"], input: "")
+            try #require(raised.status == 0, "\(raised.output)")
+            // The backlog drains (the closed sockets are accepted and hang up), then a request is served.
+            var served = false
+            while !served, ContinuousClock.now < deadline + .seconds(30) {
+                served = (try? await TestClient.send(port: sidecar.dataPort, path: "/bytes/3").status) == 200
+                if !served { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(served)
+            #expect(sidecar.log.components(separatedBy: "cannot accept connections").count == 2, "one line per episode")
+            #expect(sidecar.log.contains("accepting connections again"), "\(sidecar.log)")
+            let scrape = try await sidecar.scrape()
+            #expect(scrape.value("modelwatch_connections_refused_total", ["reason": "descriptors"]) >= 1, "\(scrape)")
+        }
+    }
+}
