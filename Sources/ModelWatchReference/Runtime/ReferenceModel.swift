@@ -35,8 +35,13 @@ public final class ReferenceModel: Sendable {
         let label: String
         let inputs: [Int?]
         let outputs: [Int?]
-        /// Slots whose last reader is this step; cleared after it so memory follows the live set.
+        /// How many outputs the node names (omitted optional ones are not counted).
+        let producedCount: Int
+        /// Graph inputs whose last reader is this step; cleared after it.
         let releases: [Int]
+        /// Values of earlier steps whose last reader is this step: their storage goes back to the
+        /// session's pool for the steps after it, so memory follows the live set.
+        let recycles: [Int]
     }
 
     /// The newest operator-set version of each domain this interpreter knows.
@@ -164,12 +169,16 @@ public final class ReferenceModel: Sendable {
             for case let output? in outputsOfStep where lastUse[output] == nil { lastUse[output] = position }
         }
         let kept = Set(outputSlots).union(constants.map(\.slot))
+        let produced = Set(stepOutputs.joined().compactMap { $0 })
         var releases = [[Int]](repeating: [], count: built.count)
-        for (slot, position) in lastUse where !kept.contains(slot) { releases[position].append(slot) }
+        var recycles = [[Int]](repeating: [], count: built.count)
+        for (slot, position) in lastUse.sorted(by: { $0.key < $1.key }) where !kept.contains(slot) {
+            if produced.contains(slot) { recycles[position].append(slot) } else { releases[position].append(slot) }
+        }
         self.steps = built.enumerated().map { position, entry in
             Step(
                 kernel: entry.kernel, label: entry.node.label, inputs: stepInputs[position], outputs: stepOutputs[position],
-                releases: releases[position])
+                producedCount: stepOutputs[position].count { $0 != nil }, releases: releases[position], recycles: recycles[position])
         }
         self.slotCount = slots.count
         self.constants = constants
