@@ -61,6 +61,8 @@ import Testing
     @Test func aRunThatFailsInAKernelLeavesTheSessionUsable() throws {
         var spec = Self.model
         spec.inputs = [("X", 1, [-1, -1])]
+        spec.nodes[0].inputs[0] = "Z"
+        spec.nodes.insert(.init(op: "Abs", inputs: ["X"], outputs: ["Z"]), at: 0)
         let model = try ReferenceModel(bytes: spec.bytes)
         var session = model.makeSession()
         let input = try Self.rows(4, seed: 5)
@@ -68,6 +70,7 @@ import Testing
         let wrong = try Tensor(shape: [4, 2], floats: [Float](repeating: 1, count: 8))
         let error = try #require(throws: ReferenceError.self) { try session.run(tensors: ["X": wrong]) }
         #expect(error.code == .executionFailed)
+        #expect(error.detail.contains("node MatMul -> 'P'"), "the error names the second node: \(error.detail)")
         #expect(try session.run(tensors: ["X": input]) == expected)
     }
 }

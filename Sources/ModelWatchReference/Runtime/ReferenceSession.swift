@@ -46,24 +46,26 @@ public struct ReferenceSession {
             try Self.check(value, against: info)
             self.slots[slot] = value
         }
-        for step in model.steps {
-            for input in step.inputs { self.arguments.append(input.flatMap { self.slots[$0] }) }
+        let plan = model.plan
+        for (position, step) in plan.steps.enumerated() {
+            for index in step.inputs { self.arguments.append(plan.slot(index).flatMap { self.slots[$0] }) }
             do {
                 try step.kernel.run(self.arguments, into: &self.results, buffers: &self.buffers)
             } catch {
-                throw error.within(step.label)
+                throw error.within(plan.label(position))
             }
             if self.results.count < step.producedCount {
-                throw ReferenceError(.executionFailed, "\(step.label) produced \(self.results.count) outputs")
+                throw ReferenceError(.executionFailed, "\(plan.label(position)) produced \(self.results.count) outputs")
             }
-            for (slot, value) in zip(step.outputs, self.results) {
-                if let slot { self.slots[slot] = value }
+            for (index, value) in zip(step.outputs, self.results) {
+                if let slot = plan.slot(index) { self.slots[slot] = value }
             }
             // Dropped before recycling, so that a recycled array is the pool's alone.
             self.arguments.removeAll(keepingCapacity: true)
             self.results.removeAll(keepingCapacity: true)
-            for slot in step.releases { self.slots[slot] = nil }
-            for slot in step.recycles {
+            for index in step.releases { self.slots[Int(plan.slots[index])] = nil }
+            for index in step.recycles {
+                let slot = Int(plan.slots[index])
                 guard let value = self.slots[slot] else { continue }
                 self.slots[slot] = nil
                 self.buffers.recycle(value)

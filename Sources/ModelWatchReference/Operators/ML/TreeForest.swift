@@ -113,6 +113,10 @@ struct TreeForest: Sendable {
         }
         try self.checkAcyclic()
         guard count < Int(Int32.max), weightTrees.count < Int(Int32.max) else { throw ReferenceError(.invalidGraph, "too many tree nodes") }
+        // Sized up front: arrays grown by appending keep up to twice their size for the model's life.
+        self.packed.reserveCapacity(count)
+        self.packedWeights.reserveCapacity(weightTrees.count)
+        self.roots = self.roots.withUnsafeBufferPointer { Array($0) }
         for index in 0..<count {
             self.packed.append(
                 PackedNode(
