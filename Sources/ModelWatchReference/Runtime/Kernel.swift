@@ -18,6 +18,18 @@ extension Kernel {
 /// A kernel that writes its results into arrays from the session's ``BufferPool``.
 protocol BufferedKernel: Kernel {}
 
+/// A kernel with one output, appended to the step's outputs without an array of its own.
+protocol SingleOutputKernel: BufferedKernel {
+    /// Computes the node's one output.
+    func value(_ inputs: [Value?], buffers: inout BufferPool) throws(ReferenceError) -> Value
+}
+
+extension SingleOutputKernel {
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
+        outputs.append(try self.value(inputs, buffers: &buffers))
+    }
+}
+
 extension BufferedKernel {
     /// Runs with a pool of its own, for callers without a session.
     func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
