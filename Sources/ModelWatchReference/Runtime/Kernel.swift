@@ -25,6 +25,7 @@ protocol SingleOutputKernel: BufferedKernel {
 }
 
 extension SingleOutputKernel {
+    /// Appends the one output.
     func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
         outputs.append(try self.value(inputs, buffers: &buffers))
     }
