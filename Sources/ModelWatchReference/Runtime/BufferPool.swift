@@ -4,8 +4,9 @@
 /// A kernel asks for an array of the length it needs; the pool gives the smallest one large
 /// enough, or grows one (a larger batch), so once a session has run a batch size its intermediate
 /// values cost no allocation. These are ordinary copy-on-write arrays: one that a caller still
-/// holds (an output sharing storage with a recycled value) is copied on the next write, never
-/// overwritten, so a tensor a run returned keeps its values.
+/// holds (an output sharing storage with a recycled value) is replaced by a new array when taken,
+/// never written over, so a tensor a run returned keeps its values; once the caller has dropped
+/// it, it is reused.
 struct BufferPool {
     fileprivate var floats = FreeList<Float>()
     fileprivate var doubles = FreeList<Double>()
