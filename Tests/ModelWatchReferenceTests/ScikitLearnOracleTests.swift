@@ -36,6 +36,16 @@ import Testing
                 Issue.record("\(name): run failed: \(error)")
                 continue
             }
+            // The same session after a run of a few rows: the same answers, and the first ones unchanged.
+            let copy = results.mapValues(Self.elements)
+            do {
+                _ = try session.run([inputName: .tensor(try Self.firstRows(of: input, 3))])
+                let again = try session.run([inputName: .tensor(input)])
+                #expect(again.mapValues(Self.elements) == copy, "\(name): a reused session answers differently")
+            } catch {
+                Issue.record("\(name): a second run failed: \(error)")
+            }
+            #expect(results.mapValues(Self.elements) == copy, "\(name): a result changed when the session ran again")
             var report: [String] = []
             for (index, output) in outputs.enumerated() {
                 let outputName = try #require(output["name"] as? String)
@@ -70,5 +80,29 @@ import Testing
         #expect(compared >= 25)
         let missing = NodeBackendTests.coveredByScikitLearnCases.subtracting(covered)
         #expect(missing.isEmpty, "operators the scikit-learn cases should cover but do not: \(missing.sorted())")
+    }
+
+    /// A value's elements as text, copied, so that a later change to its storage would show.
+    static func elements(_ value: Value) -> [String] {
+        switch value {
+        case .tensor(let tensor): return tensor.stringValues
+        case .maps(let maps): return maps.values.map { "\($0)" }
+        }
+    }
+
+    /// The first `count` rows of a tensor of rank 2 or more.
+    static func firstRows(of tensor: Tensor, _ count: Int) throws -> Tensor {
+        let rows = Swift.min(count, tensor.shape.first ?? 0)
+        let width = tensor.shape.dropFirst().reduce(1, *)
+        let storage: Tensor.Storage
+        switch tensor.storage {
+        case .float(let values): storage = .float(Array(values.prefix(rows * width)))
+        case .double(let values): storage = .double(Array(values.prefix(rows * width)))
+        case .int32(let values): storage = .int32(Array(values.prefix(rows * width)))
+        case .int64(let values): storage = .int64(Array(values.prefix(rows * width)))
+        case .bool(let values): storage = .bool(Array(values.prefix(rows * width)))
+        case .string(let values): storage = .string(Array(values.prefix(rows * width)))
+        }
+        return try Tensor(shape: [rows] + tensor.shape.dropFirst(), storage: storage)
     }
 }

@@ -103,21 +103,52 @@ enum Broadcasting {
         }
     }
 
-    /// `transform(values[i])` for every i over unsafe buffers, so simple closures vectorize.
-    @inline(__always)
-    static func map<T, R>(_ values: [T], _ transform: (T) -> R) -> [R] {
-        values.withUnsafeBufferPointer { input in
-            [R](unsafeUninitializedCapacity: input.count) { output, initialized in
-                for index in 0..<input.count { (output.baseAddress! + index).initialize(to: transform(input[index])) }
-                initialized = input.count
-            }
-        }
-    }
-
     /// Whether `shape`, leading 1s removed, equals the trailing dimensions of `target`.
     static func isTrailing(_ shape: [Int], of target: [Int]) -> Bool {
         let trimmed = shape.drop { $0 == 1 }
-        return trimmed.count <= target.count && Array(target.suffix(trimmed.count)) == Array(trimmed)
+        return trimmed.count <= target.count && target.suffix(trimmed.count).elementsEqual(trimmed)
+    }
+
+    /// `operation` over `a` and `b` into an array from the pool, for the broadcasts that need no
+    /// index tables (equal shapes, a scalar, a trailing operand such as a bias row); nil for others.
+    /// The result's shape is one of the operands' own shape arrays, so it costs nothing either.
+    @inline(__always)
+    static func apply<T: RealElement>(
+        _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], buffers: inout BufferPool, _ operation: (T, T) -> T
+    ) -> (values: [T], shape: [Int])? {
+        if a.count == 1, aShape.count <= bShape.count, aShape != bShape {
+            var values = buffers.array(b.count, filledWith: T(0))
+            let scalar = a[0]
+            Self.map(b, into: &values) { operation(scalar, $0) }
+            return (values, bShape)
+        }
+        guard b.count > 0, bShape.count <= aShape.count, aShape == bShape || b.count == 1 || Self.isTrailing(bShape, of: aShape) else {
+            return nil
+        }
+        var values = buffers.array(a.count, filledWith: T(0))
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                values.withUnsafeMutableBufferPointer { output in
+                    let width = y.count
+                    var base = 0
+                    while base < output.count {
+                        for j in 0..<width { output[base &+ j] = operation(x[base &+ j], y[j]) }
+                        base += width
+                    }
+                }
+            }
+        }
+        return (values, aShape)
+    }
+
+    /// `transform(values[i])` into `output[i]` (of the same count) over unsafe buffers, so simple closures vectorize.
+    @inline(__always)
+    static func map<T, R>(_ values: [T], into output: inout [R], _ transform: (T) -> R) {
+        values.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { output in
+                for index in 0..<input.count { output[index] = transform(input[index]) }
+            }
+        }
     }
 
     /// Repeats a tensor's elements to fill a broadcast target shape.

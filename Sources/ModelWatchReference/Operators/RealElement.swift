@@ -5,7 +5,7 @@
 #endif
 
 /// Float and Double, with the libm functions kernels need, so kernels are written once for both.
-protocol RealElement: BinaryFloatingPoint, Sendable {
+protocol RealElement: BinaryFloatingPoint, PooledElement, Sendable {
     static func exponential(_ x: Self) -> Self
     static func logarithm(_ x: Self) -> Self
     static func hyperbolicTangent(_ x: Self) -> Self

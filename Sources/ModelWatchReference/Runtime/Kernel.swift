@@ -2,6 +2,43 @@
 protocol Kernel: Sendable {
     /// Computes the node's outputs from its inputs (`nil` for an omitted optional input).
     func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value]
+
+    /// Appends the node's outputs to `outputs`, taking their storage from `buffers` where the
+    /// kernel can, so that a session's repeated runs do not allocate per value.
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError)
+}
+
+extension Kernel {
+    /// Kernels that allocate their results fresh each run.
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
+        outputs.append(contentsOf: try self.run(inputs))
+    }
+}
+
+/// A kernel that writes its results into arrays from the session's ``BufferPool``.
+protocol BufferedKernel: Kernel {}
+
+/// A kernel with one output, appended to the step's outputs without an array of its own.
+protocol SingleOutputKernel: BufferedKernel {
+    /// Computes the node's one output.
+    func value(_ inputs: [Value?], buffers: inout BufferPool) throws(ReferenceError) -> Value
+}
+
+extension SingleOutputKernel {
+    /// Appends the one output.
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
+        outputs.append(try self.value(inputs, buffers: &buffers))
+    }
+}
+
+extension BufferedKernel {
+    /// Runs with a pool of its own, for callers without a session.
+    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        var buffers = BufferPool()
+        var outputs: [Value] = []
+        try self.run(inputs, into: &outputs, buffers: &buffers)
+        return outputs
+    }
 }
 
 /// What a kernel factory sees at load: the node and the opset version it is resolved at.

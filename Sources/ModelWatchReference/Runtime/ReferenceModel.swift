@@ -23,21 +23,11 @@ public final class ReferenceModel: Sendable {
     /// How many nodes use each operator, keyed `domain.Op` (`Op` for `ai.onnx`).
     public let operatorCounts: [String: Int]
 
-    let steps: [Step]
+    let plan: ExecutionPlan
     let slotCount: Int
     let constants: [(slot: Int, value: Value)]
     let inputSlots: [Int]
     let outputSlots: [Int]
-
-    /// One node in execution order.
-    struct Step: Sendable {
-        let kernel: any Kernel
-        let label: String
-        let inputs: [Int?]
-        let outputs: [Int?]
-        /// Slots whose last reader is this step; cleared after it so memory follows the live set.
-        let releases: [Int]
-    }
 
     /// The newest operator-set version of each domain this interpreter knows.
     public static let supportedOpsets: [String: Int] = ["": 28, "ai.onnx.ml": 5]
@@ -149,28 +139,13 @@ public final class ReferenceModel: Sendable {
             }
             outputSlots.append(existing)
         }
-        var stepInputs: [[Int?]] = []
-        var stepOutputs: [[Int?]] = []
-        for (_, node) in built {
-            stepInputs.append(node.inputs.map { $0.isEmpty ? nil : slot($0) })
-            stepOutputs.append(node.outputs.map { $0.isEmpty ? nil : slot($0) })
-        }
-        // The step after which each slot is no longer read (graph outputs and constants are kept).
-        var lastUse: [Int: Int] = [:]
-        for (position, inputsOfStep) in stepInputs.enumerated() {
-            for case let input? in inputsOfStep { lastUse[input] = position }
-        }
-        for (position, outputsOfStep) in stepOutputs.enumerated() {
-            for case let output? in outputsOfStep where lastUse[output] == nil { lastUse[output] = position }
-        }
-        let kept = Set(outputSlots).union(constants.map(\.slot))
-        var releases = [[Int]](repeating: [], count: built.count)
-        for (slot, position) in lastUse where !kept.contains(slot) { releases[position].append(slot) }
-        self.steps = built.enumerated().map { position, entry in
-            Step(
-                kernel: entry.kernel, label: entry.node.label, inputs: stepInputs[position], outputs: stepOutputs[position],
-                releases: releases[position])
-        }
+        self.plan = ExecutionPlan(
+            built.map { entry in
+                (
+                    entry.kernel, entry.node.label, entry.node.inputs.map { $0.isEmpty ? nil : slot($0) },
+                    entry.node.outputs.map { $0.isEmpty ? nil : slot($0) }
+                )
+            }, kept: Set(outputSlots).union(constants.map(\.slot)))
         self.slotCount = slots.count
         self.constants = constants
         self.inputs = inputs
@@ -200,18 +175,29 @@ public final class ReferenceModel: Sendable {
         }
     }
 
+    /// The file's bytes in one array of its size (a byte more, to see the end in one read): a load
+    /// leaves no large block behind for the model's own arrays to fragment.
     private static func readFile(_ path: String) throws(ReferenceError) -> [UInt8] {
         guard let file = fopen(path, "rb") else { throw ReferenceError(.unreadable, "cannot open \(path)") }
         defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var size = 0
+        if fseek(file, 0, SEEK_END) == 0 {
+            size = Swift.max(ftell(file), 0)
+            rewind(file)
+        }
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var count = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            bytes.append(contentsOf: chunk[0..<count])
-            if count < chunk.count {
+            // A file without a size (a pipe) or one that grew since is read on into a larger array.
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: Swift.max(bytes.count, 1 << 16))) }
+            let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress! + count, 1, $0.count - count, file) }
+            count += read
+            if count < bytes.count {
                 if ferror(file) != 0 { throw ReferenceError(.unreadable, "cannot read \(path)") }
-                return bytes
+                if feof(file) != 0 { break }
             }
         }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 }

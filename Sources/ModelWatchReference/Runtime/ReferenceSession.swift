@@ -1,10 +1,18 @@
-/// Runs a ``ReferenceModel`` on one thread; its value slots are reused from run to run.
+/// Runs a ``ReferenceModel`` on one thread, keeping its buffers from run to run.
 ///
 /// Make one session per thread: a session is a value with mutable state, a model is shared.
+/// A value's storage goes back to the session's pool after its last reader (planned at load) and
+/// the kernels that produce later values write into it, so once a session has run a batch size,
+/// further runs of that size allocate little more than the outputs they return. Returned
+/// tensors are the caller's: a later run never changes them.
 public struct ReferenceSession {
     /// The model this session runs.
     public let model: ReferenceModel
     private var slots: [Value?]
+    private var buffers = BufferPool()
+    /// A step's inputs and results, kept so that their arrays are not allocated per step.
+    private var arguments: [Value?] = []
+    private var results: [Value] = []
 
     init(model: ReferenceModel) {
         self.model = model
@@ -16,40 +24,59 @@ public struct ReferenceSession {
     /// - Throws: ``ReferenceError`` with code `invalidInput` for a missing or mistyped input,
     ///   `executionFailed` (naming the node) when an operator cannot compute.
     public mutating func run(_ inputs: [String: Value]) throws(ReferenceError) -> [String: Value] {
-        let model = self.model
-        defer {
-            for index in self.slots.indices { self.slots[index] = nil }
-            for constant in model.constants { self.slots[constant.slot] = constant.value }
-        }
-        for (info, slot) in zip(model.inputs, model.inputSlots) {
-            guard let value = inputs[info.name] else { throw ReferenceError(.invalidInput, "input '\(info.name)' is missing") }
-            try Self.check(value, against: info)
-            self.slots[slot] = value
-        }
-        for step in model.steps {
-            let arguments = step.inputs.map { $0.flatMap { self.slots[$0] } }
-            let results: [Value]
-            do { results = try step.kernel.run(arguments) } catch { throw error.within(step.label) }
-            for (slot, value) in zip(step.outputs, results) {
-                if let slot { self.slots[slot] = value }
-            }
-            if results.count < step.outputs.compactMap({ $0 }).count {
-                throw ReferenceError(.executionFailed, "\(step.label) produced \(results.count) outputs")
-            }
-            for slot in step.releases { self.slots[slot] = nil }
-        }
-        var outputs: [String: Value] = [:]
-        for (info, slot) in zip(model.outputs, model.outputSlots) {
-            guard let value = self.slots[slot] else { throw ReferenceError(.executionFailed, "output '\(info.name)' was not computed") }
-            outputs[info.name] = value
-        }
-        return outputs
+        try self.execute { inputs[$0] }
     }
 
     /// Runs the model on named tensors.
     /// - Throws: as ``run(_:)-(_:[String:Value])``.
     public mutating func run(tensors: [String: Tensor]) throws(ReferenceError) -> [String: Value] {
-        try self.run(tensors.mapValues { Value.tensor($0) })
+        try self.execute { tensors[$0].map(Value.tensor) }
+    }
+
+    private mutating func execute(_ input: (String) -> Value?) throws(ReferenceError) -> [String: Value] {
+        let model = self.model
+        defer {
+            for index in self.slots.indices { self.slots[index] = nil }
+            for constant in model.constants { self.slots[constant.slot] = constant.value }
+            self.arguments.removeAll(keepingCapacity: true)
+            self.results.removeAll(keepingCapacity: true)
+        }
+        for (info, slot) in zip(model.inputs, model.inputSlots) {
+            guard let value = input(info.name) else { throw ReferenceError(.invalidInput, "input '\(info.name)' is missing") }
+            try Self.check(value, against: info)
+            self.slots[slot] = value
+        }
+        let plan = model.plan
+        for (position, step) in plan.steps.enumerated() {
+            for index in step.inputs { self.arguments.append(plan.slot(index).flatMap { self.slots[$0] }) }
+            do {
+                try step.kernel.run(self.arguments, into: &self.results, buffers: &self.buffers)
+            } catch {
+                throw error.within(plan.label(position))
+            }
+            if self.results.count < step.producedCount {
+                throw ReferenceError(.executionFailed, "\(plan.label(position)) produced \(self.results.count) outputs")
+            }
+            for (index, value) in zip(step.outputs, self.results) {
+                if let slot = plan.slot(index) { self.slots[slot] = value }
+            }
+            // Dropped before recycling, so that a recycled array is the pool's alone.
+            self.arguments.removeAll(keepingCapacity: true)
+            self.results.removeAll(keepingCapacity: true)
+            for index in step.releases { self.slots[Int(plan.slots[index])] = nil }
+            for index in step.recycles {
+                let slot = Int(plan.slots[index])
+                guard let value = self.slots[slot] else { continue }
+                self.slots[slot] = nil
+                self.buffers.recycle(value)
+            }
+        }
+        var outputs = [String: Value](minimumCapacity: model.outputs.count)
+        for (info, slot) in zip(model.outputs, model.outputSlots) {
+            guard let value = self.slots[slot] else { throw ReferenceError(.executionFailed, "output '\(info.name)' was not computed") }
+            outputs[info.name] = value
+        }
+        return outputs
     }
 
     private static func check(_ value: Value, against info: ValueInfo) throws(ReferenceError) {

@@ -1,5 +1,5 @@
 /// Elementwise operators of two tensors with numpy broadcasting: arithmetic, comparisons, logic.
-struct BinaryKernel: Kernel {
+struct BinaryKernel: BufferedKernel {
     enum Operation: String, CaseIterable, Sendable {
         case add = "Add"
         case sub = "Sub"
@@ -29,9 +29,38 @@ struct BinaryKernel: Kernel {
         self.operation = operation
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
         let a = try inputs.tensor(0)
         let b = try inputs.tensor(1)
+        switch (a.storage, b.storage) {
+        case (.float(let x), .float(let y)):
+            if let (values, shape) = self.arithmetic(x, a.shape, y, b.shape, buffers: &buffers) {
+                return outputs.append(.tensor(Tensor(checkedShape: shape, .float(values))))
+            }
+        case (.double(let x), .double(let y)):
+            if let (values, shape) = self.arithmetic(x, a.shape, y, b.shape, buffers: &buffers) {
+                return outputs.append(.tensor(Tensor(checkedShape: shape, .double(values))))
+            }
+        default: break
+        }
+        outputs.append(contentsOf: try self.allocating(a, b))
+    }
+
+    /// Float arithmetic in the broadcasts that need no index tables, into pooled arrays; nil for the rest.
+    private func arithmetic<T: RealElement>(
+        _ x: [T], _ xShape: [Int], _ y: [T], _ yShape: [Int], buffers: inout BufferPool
+    ) -> (values: [T], shape: [Int])? {
+        switch self.operation {
+        case .add: return Broadcasting.apply(x, xShape, y, yShape, buffers: &buffers) { $0 + $1 }
+        case .sub: return Broadcasting.apply(x, xShape, y, yShape, buffers: &buffers) { $0 - $1 }
+        case .mul: return Broadcasting.apply(x, xShape, y, yShape, buffers: &buffers) { $0 * $1 }
+        case .div: return Broadcasting.apply(x, xShape, y, yShape, buffers: &buffers) { $0 / $1 }
+        default: return nil
+        }
+    }
+
+    /// Every other case, into new arrays.
+    private func allocating(_ a: Tensor, _ b: Tensor) throws(ReferenceError) -> [Value] {
         if self.operation == .pow { return [.tensor(try self.power(a, b))] }
         switch (a.storage, b.storage) {
         case (.float(let x), .float(let y)): return [.tensor(try self.real(x, a.shape, y, b.shape, Tensor.Storage.float))]

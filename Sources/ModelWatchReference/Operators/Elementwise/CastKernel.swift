@@ -1,14 +1,14 @@
 /// `Cast` between the supported element types (numeric and bool; strings only to strings).
-struct CastKernel: Kernel {
+struct CastKernel: SingleOutputKernel {
     let target: ElementType
 
     init(_ context: KernelContext) throws(ReferenceError) {
         self.target = try ElementType.onnx(try context.int("to", default: 0))
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+    func value(_ inputs: [Value?], buffers: inout BufferPool) throws(ReferenceError) -> Value {
         let input = try inputs.tensor(0)
-        return [.tensor(Tensor(checkedShape: input.shape, try Self.convert(input.storage, to: self.target)))]
+        return .tensor(Tensor(checkedShape: input.shape, try Self.convert(input.storage, to: self.target)))
     }
 
     /// Truncates toward zero; NaN and out-of-range values give the minimum, as x86's conversion does.

@@ -1,5 +1,5 @@
 /// Elementwise functions of one tensor: `Relu`, `Exp`, `Sigmoid`, `Gelu`, ….
-struct UnaryKernel: Kernel {
+struct UnaryKernel: BufferedKernel {
     enum Function: String, CaseIterable, Sendable {
         case neg = "Neg"
         case abs = "Abs"
@@ -57,7 +57,7 @@ struct UnaryKernel: Kernel {
         self.approximateTanh = approximate == "tanh"
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
         if self.function == .identity || self.function == .dropout {
             guard let value = inputs.first ?? nil else { throw ReferenceError(.executionFailed, "input 0 is missing") }
             if self.function == .dropout, let ratioMask = inputs.count > 2 ? inputs[2] : nil, case .tensor(let mode) = ratioMask,
@@ -65,14 +65,21 @@ struct UnaryKernel: Kernel {
             {
                 throw ReferenceError(.unsupportedOperator, "Dropout in training mode is not supported")
             }
-            guard self.function == .dropout, case .tensor(let tensor) = value else { return [value] }
-            return [value, .tensor(Tensor(checkedShape: tensor.shape, .bool([Bool](repeating: true, count: tensor.count))))]
+            outputs.append(value)
+            guard self.function == .dropout, case .tensor(let tensor) = value else { return }
+            return outputs.append(.tensor(Tensor(checkedShape: tensor.shape, .bool([Bool](repeating: true, count: tensor.count)))))
         }
         let input = try inputs.tensor(0)
         let storage: Tensor.Storage
         switch input.storage {
-        case .float(let values): storage = .float(try self.apply(values))
-        case .double(let values): storage = .double(try self.apply(values))
+        case .float(let values):
+            var output = buffers.array(values.count, filledWith: Float(0))
+            try self.apply(values, into: &output)
+            storage = .float(output)
+        case .double(let values):
+            var output = buffers.array(values.count, filledWith: Double(0))
+            try self.apply(values, into: &output)
+            storage = .double(output)
         case .int32(let values): storage = .int32(try self.applyInteger(values))
         case .int64(let values): storage = .int64(try self.applyInteger(values))
         case .bool(let values):
@@ -82,40 +89,43 @@ struct UnaryKernel: Kernel {
             storage = .bool(values.map { !$0 })
         case .string: throw ReferenceError(.unsupportedType, "\(self.function.rawValue) of string is not supported")
         }
-        return [.tensor(Tensor(checkedShape: input.shape, storage))]
+        outputs.append(.tensor(Tensor(checkedShape: input.shape, storage)))
     }
 
-    private func apply<T: RealElement>(_ values: [T]) throws(ReferenceError) -> [T] {
+    private func apply<T: RealElement>(_ values: [T], into output: inout [T]) throws(ReferenceError) {
         let alpha = T(self.alpha)
         let beta = T(self.beta)
         switch self.function {
-        case .neg: return Broadcasting.map(values) { -$0 }
-        case .abs: return Broadcasting.map(values) { Swift.abs($0) }
-        case .sqrt: return Broadcasting.map(values) { $0.squareRoot() }
-        case .exp: return Broadcasting.map(values) { T.exponential($0) }
-        case .log: return Broadcasting.map(values) { T.logarithm($0) }
-        case .relu: return Broadcasting.map(values) { $0 < 0 ? 0 : $0 }  // NaN stays NaN, as numpy's maximum(x, 0)
-        case .leakyRelu: return Broadcasting.map(values) { $0 >= 0 ? $0 : alpha * $0 }
-        case .elu: return Broadcasting.map(values) { $0 >= 0 ? $0 : alpha * (T.exponential($0) - 1) }
+        case .neg: Broadcasting.map(values, into: &output) { -$0 }
+        case .abs: Broadcasting.map(values, into: &output) { Swift.abs($0) }
+        case .sqrt: Broadcasting.map(values, into: &output) { $0.squareRoot() }
+        case .exp: Broadcasting.map(values, into: &output) { T.exponential($0) }
+        case .log: Broadcasting.map(values, into: &output) { T.logarithm($0) }
+        case .relu: Broadcasting.map(values, into: &output) { $0 < 0 ? 0 : $0 }  // NaN stays NaN, as numpy's maximum(x, 0)
+        case .leakyRelu: Broadcasting.map(values, into: &output) { $0 >= 0 ? $0 : alpha * $0 }
+        case .elu: Broadcasting.map(values, into: &output) { $0 >= 0 ? $0 : alpha * (T.exponential($0) - 1) }
         case .sigmoid:
-            return Broadcasting.map(values) { $0 >= 0 ? 1 / (1 + T.exponential(-$0)) : T.exponential($0) / (1 + T.exponential($0)) }
-        case .hardSigmoid: return Broadcasting.map(values) { Swift.max(0, Swift.min(1, alpha * $0 + beta)) }
-        case .tanh: return Broadcasting.map(values) { T.hyperbolicTangent($0) }
-        case .erf: return Broadcasting.map(values) { T.errorFunction($0) }
+            Broadcasting.map(values, into: &output) { $0 >= 0 ? 1 / (1 + T.exponential(-$0)) : T.exponential($0) / (1 + T.exponential($0)) }
+        case .hardSigmoid: Broadcasting.map(values, into: &output) { Swift.max(0, Swift.min(1, alpha * $0 + beta)) }
+        case .tanh: Broadcasting.map(values, into: &output) { T.hyperbolicTangent($0) }
+        case .erf: Broadcasting.map(values, into: &output) { T.errorFunction($0) }
         case .softplus:
-            return Broadcasting.map(values) { $0 > 0 ? $0 + T.logarithm(1 + T.exponential(-$0)) : T.logarithm(1 + T.exponential($0)) }
+            Broadcasting.map(values, into: &output) {
+                $0 > 0 ? $0 + T.logarithm(1 + T.exponential(-$0)) : T.logarithm(1 + T.exponential($0))
+            }
         case .gelu:
             if self.approximateTanh {
                 let scale = T(0.7978845608028654)
-                return Broadcasting.map(values) { x in x / 2 * (1 + T.hyperbolicTangent(scale * (x + T(0.044715) * x * x * x))) }
+                Broadcasting.map(values, into: &output) { x in x / 2 * (1 + T.hyperbolicTangent(scale * (x + T(0.044715) * x * x * x))) }
+                return
             }
-            return Broadcasting.map(values) { x in x / 2 * (1 + T.errorFunction(x * T(0.7071067811865476))) }
-        case .reciprocal: return Broadcasting.map(values) { 1 / $0 }
-        case .sin: return Broadcasting.map(values) { T.sine($0) }
-        case .cos: return Broadcasting.map(values) { T.cosine($0) }
-        case .floor: return Broadcasting.map(values) { $0.rounded(.down) }
-        case .ceil: return Broadcasting.map(values) { $0.rounded(.up) }
-        case .sign: return Broadcasting.map(values) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            Broadcasting.map(values, into: &output) { x in x / 2 * (1 + T.errorFunction(x * T(0.7071067811865476))) }
+        case .reciprocal: Broadcasting.map(values, into: &output) { 1 / $0 }
+        case .sin: Broadcasting.map(values, into: &output) { T.sine($0) }
+        case .cos: Broadcasting.map(values, into: &output) { T.cosine($0) }
+        case .floor: Broadcasting.map(values, into: &output) { $0.rounded(.down) }
+        case .ceil: Broadcasting.map(values, into: &output) { $0.rounded(.up) }
+        case .sign: Broadcasting.map(values, into: &output) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .identity, .dropout, .not:
             throw ReferenceError(.unsupportedType, "\(self.function.rawValue) of floating-point values is not supported")
         }

@@ -1,6 +1,6 @@
 /// `ai.onnx.ml.ArrayFeatureExtractor`: selects elements of the last axis at the given indices.
-struct ArrayFeatureExtractorKernel: Kernel {
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+struct ArrayFeatureExtractorKernel: SingleOutputKernel {
+    func value(_ inputs: [Value?], buffers: inout BufferPool) throws(ReferenceError) -> Value {
         let data = try inputs.tensor(0)
         let selected = try inputs.tensor(1).integers()
         guard let last = data.shape.last else { throw ReferenceError(.executionFailed, "ArrayFeatureExtractor of a scalar") }
@@ -14,7 +14,9 @@ struct ArrayFeatureExtractorKernel: Kernel {
         for o in 0..<outer {
             for index in selected { indices.append(o * last + index) }
         }
-        let shape = data.shape.count == 1 ? [1, selected.count] : Array(data.shape.dropLast()) + [selected.count]
-        return [.tensor(Tensor(checkedShape: shape, data.storage.gathering(indices)))]
+        var shape = buffers.shape(copying: data.shape.dropLast())
+        if shape.isEmpty { shape.append(1) }
+        shape.append(selected.count)
+        return .tensor(Tensor(checkedShape: shape, data.storage.gathering(indices)))
     }
 }

@@ -28,6 +28,19 @@ enum ClassLabels: Sendable {
         }
     }
 
+    /// A label tensor of shape [N] from class indices; int64 labels are written over the indices.
+    func tensor(indices: inout [Int64], buffers: inout BufferPool) -> Tensor {
+        let shape = buffers.shape(copying: CollectionOfOne(indices.count))
+        switch self {
+        case .int64(let values):
+            for index in indices.indices { indices[index] = values[Int(indices[index])] }
+            return Tensor(checkedShape: shape, .int64(indices))
+        case .string(let values):
+            defer { buffers.give(indices) }
+            return Tensor(checkedShape: shape, .string(indices.map { values[Int($0)] }))
+        }
+    }
+
     /// A label tensor from onnxruntime's binary fallback: labels[1]/[0] when there are two, else 1/0 ("1"/"0").
     func binaryTensor(_ positive: [Bool]) -> Tensor {
         switch self {

@@ -50,7 +50,7 @@ enum PostTransform: String, Sendable {
     }
 
     /// Transforms one row of two or more scores in place.
-    func apply(_ row: inout ArraySlice<Float>) {
+    func apply<Row: MutableCollection>(_ row: inout Row) where Row.Element == Float {
         switch self {
         case .none: return
         case .logistic: for index in row.indices { row[index] = Self.logistic(row[index]) }
@@ -81,11 +81,24 @@ enum PostTransform: String, Sendable {
 
     /// One binary score as the two columns onnxruntime writes (or one under PROBIT).
     func expand(_ score: Float, _ expansion: BinaryExpansion?) -> [Float] {
-        if self == .probit { return [Self.probit(score)] }
+        var columns: [Float] = [0, 0]
+        let count = columns.withUnsafeMutableBufferPointer { self.expand(score, expansion, into: $0) }
+        return Array(columns.prefix(count))
+    }
+
+    /// Writes the columns of ``expand(_:_:)`` into `row` (as many as fit); returns how many there are.
+    func expand(_ score: Float, _ expansion: BinaryExpansion?, into row: UnsafeMutableBufferPointer<Float>) -> Int {
+        func write(_ first: Float, _ second: Float?) -> Int {
+            if !row.isEmpty { row[0] = first }
+            guard let second else { return 1 }
+            if row.count > 1 { row[1] = second }
+            return 2
+        }
+        if self == .probit { return write(Self.probit(score), nil) }
         switch expansion {
-        case .complement?: return [1 - score, score]
-        case .negate?: return self == .logistic ? [Self.logistic(-score), Self.logistic(score)] : [-score, score]
-        case nil: return [score]
+        case .complement?: return write(1 - score, score)
+        case .negate?: return self == .logistic ? write(Self.logistic(-score), Self.logistic(score)) : write(-score, score)
+        case nil: return write(score, nil)
         }
     }
 }

@@ -1,6 +1,6 @@
 /// `ai.onnx.ml.TreeEnsembleClassifier`: sums leaf votes per class over the trees, adds base values,
 /// picks the top class and post-transforms the scores, with onnxruntime's binary conventions.
-struct TreeEnsembleClassifierKernel: Kernel {
+struct TreeEnsembleClassifierKernel: BufferedKernel {
     let forest: TreeForest
     let labels: ClassLabels
     let baseValues: [Double]
@@ -25,35 +25,41 @@ struct TreeEnsembleClassifierKernel: Kernel {
         self.weightsAllPositive = (try context.doubles("class_weights")?.values ?? []).allSatisfy { $0 >= 0 }
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
-        let (values, rows, features) = try self.forest.rows(try inputs.tensor(0))
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
+        let (values, rows, features) = try self.forest.rows(try inputs.tensor(0), buffers: &buffers)
         let classes = self.labels.count
-        var best = [Int](repeating: 0, count: rows)
-        var output = [Float](repeating: 0, count: rows * classes)
-        var scores = [Double](repeating: 0, count: classes)
-        var has = [Bool](repeating: false, count: classes)
+        var best = buffers.array(rows, filledWith: Int64(0))
+        var output = buffers.array(rows * classes, filledWith: Float(0))
+        var scores = buffers.array(classes, filledWith: Double(0))
+        var has = buffers.array(classes, filledWith: false)
         values.withUnsafeBufferPointer { buffer in
-            for row in 0..<rows {
-                for index in 0..<classes {
-                    scores[index] = 0
-                    has[index] = false
+            output.withUnsafeMutableBufferPointer { output in
+                for row in 0..<rows {
+                    for index in 0..<classes {
+                        scores[index] = 0
+                        has[index] = false
+                    }
+                    self.forest.accumulate(
+                        row: UnsafeBufferPointer(rebasing: buffer[(row * features)..<((row + 1) * features)]), into: &scores, has: &has)
+                    let written = UnsafeMutableBufferPointer(rebasing: output[(row * classes)..<((row + 1) * classes)])
+                    best[row] = Int64(self.finalize(&scores, &has, into: written))
                 }
-                self.forest.accumulate(
-                    row: UnsafeBufferPointer(rebasing: buffer[(row * features)..<((row + 1) * features)]), into: &scores, has: &has)
-                let (label, written) = self.finalize(&scores, &has)
-                best[row] = label
-                for (index, value) in written.prefix(classes).enumerated() { output[row * classes + index] = value }
             }
         }
-        return [.tensor(self.labels.tensor(best)), .tensor(Tensor(checkedShape: [rows, classes], .float(output)))]
+        buffers.give(values)
+        buffers.give(scores)
+        buffers.give(has)
+        outputs.append(.tensor(self.labels.tensor(indices: &best, buffers: &buffers)))
+        outputs.append(.tensor(Tensor(checkedShape: buffers.shape(rows, classes), .float(output))))
     }
 
     private func add(_ a: Double, _ b: Double) -> Double {
         self.forest.isDouble ? a + b : Double(Float(a) + Float(b))
     }
 
-    /// The label index and the scores written for one row.
-    private func finalize(_ scores: inout [Double], _ has: inout [Bool]) -> (Int, [Float]) {
+    /// Writes one row's scores and returns its label index.
+    private func finalize(_ scores: inout [Double], _ has: inout [Bool], into row: UnsafeMutableBufferPointer<Float>) -> Int {
+        var row = row
         let classes = scores.count
         if classes > 2 {
             for index in 0..<Swift.min(self.baseValues.count, classes) {
@@ -62,9 +68,9 @@ struct TreeEnsembleClassifierKernel: Kernel {
             }
             var top = -1
             for index in 0..<classes where has[index] && (top == -1 || scores[index] > scores[top]) { top = index }
-            var row = ArraySlice(scores.map { Float($0) })
+            for index in 0..<classes { row[index] = Float(scores[index]) }
             self.transform.apply(&row)
-            return (Swift.max(top, 0), Array(row))
+            return Swift.max(top, 0)
         }
         var kept = 2
         var expansion: Int = -1
@@ -97,9 +103,9 @@ struct TreeEnsembleClassifierKernel: Kernel {
             label = positiveWeight > 0 ? 1 : 0
         }
         if kept == 2 {
-            var row = ArraySlice(scores.map { Float($0) })
+            for index in 0..<Swift.min(classes, row.count) { row[index] = Float(scores[index]) }
             self.transform.apply(&row)
-            return (label, Array(row))
+            return label
         }
         let mode: PostTransform.BinaryExpansion? =
             switch expansion {
@@ -107,6 +113,7 @@ struct TreeEnsembleClassifierKernel: Kernel {
             case 2, 3: .negate
             default: nil
             }
-        return (label, self.transform.expand(Float(scores[0]), mode))
+        _ = self.transform.expand(Float(scores[0]), mode, into: row)
+        return label
     }
 }

@@ -1,6 +1,6 @@
 /// `ai.onnx.ml.TreeEnsembleRegressor`: aggregates leaf values per target (sum, average, min, max),
 /// adds base values and post-transforms.
-struct TreeEnsembleRegressorKernel: Kernel {
+struct TreeEnsembleRegressorKernel: BufferedKernel {
     enum Aggregate: String, Sendable {
         case sum = "SUM"
         case average = "AVERAGE"
@@ -25,12 +25,12 @@ struct TreeEnsembleRegressorKernel: Kernel {
         self.transform = try PostTransform(context)
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
-        let (values, rows, features) = try self.forest.rows(try inputs.tensor(0))
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
+        let (values, rows, features) = try self.forest.rows(try inputs.tensor(0), buffers: &buffers)
         let targets = self.targets
-        var output = [Float](repeating: 0, count: rows * targets)
-        var scores = [Double](repeating: 0, count: targets)
-        var has = [Bool](repeating: false, count: targets)
+        var output = buffers.array(rows * targets, filledWith: Float(0))
+        var scores = buffers.array(targets, filledWith: Double(0))
+        var has = buffers.array(targets, filledWith: false)
         let single = self.forest.isDouble
         func round(_ value: Double) -> Double { single ? value : Double(Float(value)) }
         values.withUnsafeBufferPointer { buffer in
@@ -64,11 +64,13 @@ struct TreeEnsembleRegressorKernel: Kernel {
                     }
                     scores[index] = value
                 }
-                var slice = ArraySlice(scores.map { Float($0) })
-                if targets > 1 || self.transform == .probit { self.transform.apply(&slice) }
-                for (index, value) in slice.enumerated() { output[row * targets + index] = value }
+                for index in 0..<targets { output[row * targets + index] = Float(scores[index]) }
+                if targets > 1 || self.transform == .probit { self.transform.apply(&output[(row * targets)..<((row + 1) * targets)]) }
             }
         }
-        return [.tensor(Tensor(checkedShape: [rows, targets], .float(output)))]
+        buffers.give(values)
+        buffers.give(scores)
+        buffers.give(has)
+        outputs.append(.tensor(Tensor(checkedShape: buffers.shape(rows, targets), .float(output))))
     }
 }

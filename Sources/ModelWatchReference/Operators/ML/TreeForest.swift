@@ -113,6 +113,10 @@ struct TreeForest: Sendable {
         }
         try self.checkAcyclic()
         guard count < Int(Int32.max), weightTrees.count < Int(Int32.max) else { throw ReferenceError(.invalidGraph, "too many tree nodes") }
+        // Sized up front: arrays grown by appending keep up to twice their size for the model's life.
+        self.packed.reserveCapacity(count)
+        self.packedWeights.reserveCapacity(weightTrees.count)
+        self.roots = self.roots.withUnsafeBufferPointer { Array($0) }
         for index in 0..<count {
             self.packed.append(
                 PackedNode(
@@ -202,11 +206,23 @@ struct TreeForest: Sendable {
 
     /// The input as doubles row by row, with float thresholds compared at float precision as onnxruntime does.
     func rows(_ input: Tensor) throws(ReferenceError) -> (values: [Double], rows: Int, features: Int) {
+        var buffers = BufferPool()
+        return try self.rows(input, buffers: &buffers)
+    }
+
+    /// ``rows(_:)`` into an array from the pool, which the caller gives back.
+    func rows(_ input: Tensor, buffers: inout BufferPool) throws(ReferenceError) -> (values: [Double], rows: Int, features: Int) {
         let (rows, features) = input.matrixShape
         guard features > self.maximumFeature else {
             throw ReferenceError(.invalidInput, "the trees read feature \(self.maximumFeature), the input has \(features)")
         }
-        guard let values = input.doubleValues, input.elementType != .string, input.elementType != .bool else {
+        var values = buffers.array(input.count, filledWith: Double(0))
+        switch input.storage {
+        case .float(let elements): Broadcasting.map(elements, into: &values) { Double($0) }
+        case .double(let elements): Broadcasting.map(elements, into: &values) { $0 }
+        case .int32(let elements): Broadcasting.map(elements, into: &values) { Double($0) }
+        case .int64(let elements): Broadcasting.map(elements, into: &values) { Double($0) }
+        case .bool, .string:
             throw ReferenceError(.unsupportedType, "tree ensembles need numeric input, got \(input.elementType)")
         }
         return (values, rows, features)

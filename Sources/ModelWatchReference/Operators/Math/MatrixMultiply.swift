@@ -90,12 +90,16 @@ enum MatrixMultiply {
         }
     }
 
-    /// Transposes a row-major rows×columns matrix.
-    static func transpose<T>(_ values: [T], rows: Int, columns: Int) -> [T] {
+    /// Transposes a row-major rows×columns matrix into an array from the pool.
+    static func transpose<T: RealElement>(_ values: [T], rows: Int, columns: Int, buffers: inout BufferPool) -> [T] {
         guard rows > 0, columns > 0 else { return values }
-        var result = values
-        for r in 0..<rows {
-            for c in 0..<columns { result[c * rows + r] = values[r * columns + c] }
+        var result = buffers.array(values.count, filledWith: T(0))
+        values.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                for r in 0..<rows {
+                    for c in 0..<columns { output[c &* rows &+ r] = input[r &* columns &+ c] }
+                }
+            }
         }
         return result
     }

@@ -1,5 +1,5 @@
 /// `Softmax` and `LogSoftmax`: over one axis since opset 13, over the input flattened to 2-D at `axis` before.
-struct SoftmaxKernel: Kernel {
+struct SoftmaxKernel: BufferedKernel {
     let axis: Int
     let flattens: Bool
     let logarithmic: Bool
@@ -10,7 +10,7 @@ struct SoftmaxKernel: Kernel {
         self.logarithmic = logarithmic
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+    func run(_ inputs: [Value?], into outputs: inout [Value], buffers: inout BufferPool) throws(ReferenceError) {
         let input = try inputs.tensor(0)
         let rank = input.shape.count
         let axis = try normalizedAxis(self.axis, rank: rank)
@@ -22,15 +22,17 @@ struct SoftmaxKernel: Kernel {
         } else {
             (outer, length, inner) = (input.shape[..<axis].reduce(1, *), input.shape[axis], input.shape[(axis + 1)...].reduce(1, *))
         }
+        let storage: Tensor.Storage
         switch input.storage {
-        case .float(let values): return [.tensor(Tensor(checkedShape: input.shape, .float(self.apply(values, outer, length, inner))))]
-        case .double(let values): return [.tensor(Tensor(checkedShape: input.shape, .double(self.apply(values, outer, length, inner))))]
+        case .float(let values): storage = .float(self.apply(values, outer, length, inner, buffers: &buffers))
+        case .double(let values): storage = .double(self.apply(values, outer, length, inner, buffers: &buffers))
         default: throw ReferenceError(.unsupportedType, "Softmax of \(input.elementType) is not supported")
         }
+        outputs.append(.tensor(Tensor(checkedShape: input.shape, storage)))
     }
 
-    private func apply<T: RealElement>(_ values: [T], _ outer: Int, _ length: Int, _ inner: Int) -> [T] {
-        var result = values
+    private func apply<T: RealElement>(_ values: [T], _ outer: Int, _ length: Int, _ inner: Int, buffers: inout BufferPool) -> [T] {
+        var result = buffers.array(values.count, filledWith: T(0))
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = o * length * inner + i

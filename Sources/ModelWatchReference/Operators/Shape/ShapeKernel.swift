@@ -1,6 +1,6 @@
 /// Operators that only rearrange or describe a tensor's shape: `Reshape`, `Flatten`, `Transpose`,
 /// `Squeeze`, `Unsqueeze`, `Shape`, `Expand`, `Size`.
-struct ShapeKernel: Kernel {
+struct ShapeKernel: SingleOutputKernel {
     enum Operation: String, CaseIterable, Sendable {
         case reshape = "Reshape"
         case flatten = "Flatten"
@@ -39,7 +39,7 @@ struct ShapeKernel: Kernel {
         self.end = context.attribute("end") == nil ? nil : Int(try context.int("end", default: 0))
     }
 
-    func run(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+    func value(_ inputs: [Value?], buffers: inout BufferPool) throws(ReferenceError) -> Value {
         let input = try inputs.tensor(0)
         let shape = input.shape
         let rank = shape.count
@@ -49,16 +49,16 @@ struct ShapeKernel: Kernel {
             let from = clamp(self.start)
             let to = clamp(self.end ?? rank)
             let dims = from < to ? shape[from..<to].map { Int64($0) } : []
-            return [.tensor(Tensor(checkedShape: [dims.count], .int64(dims)))]
+            return .tensor(Tensor(checkedShape: [dims.count], .int64(dims)))
         case .size:
-            return [.tensor(Tensor(checkedShape: [], .int64([Int64(input.count)])))]
+            return .tensor(Tensor(checkedShape: [], .int64([Int64(input.count)])))
         case .flatten:
             let axis = self.axis < 0 ? self.axis + rank : self.axis
             guard axis >= 0, axis <= rank else { throw ReferenceError(.executionFailed, "Flatten axis \(self.axis) out of range") }
-            return [.tensor(Tensor(checkedShape: [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)], input.storage))]
+            return .tensor(Tensor(checkedShape: [shape[..<axis].reduce(1, *), shape[axis...].reduce(1, *)], input.storage))
         case .reshape:
             let requested = try inputs.tensor(1).integers()
-            var result: [Int] = []
+            var result = buffers.shape(copying: EmptyCollection())
             var inferred: Int?
             for (index, dimension) in requested.enumerated() {
                 if dimension == 0 && !self.allowZero {
@@ -82,7 +82,7 @@ struct ShapeKernel: Kernel {
             guard Tensor.elementCount(result) == input.count else {
                 throw ReferenceError(.executionFailed, "cannot reshape \(shape) to \(requested)")
             }
-            return [.tensor(Tensor(checkedShape: result, input.storage))]
+            return .tensor(Tensor(checkedShape: result, input.storage))
         case .transpose:
             let permutation = self.attributeAxes ?? Array((0..<rank).reversed())
             guard permutation.count == rank, Set(permutation) == Set(0..<rank) else {
@@ -107,7 +107,7 @@ struct ShapeKernel: Kernel {
                     axis -= 1
                 }
             }
-            return [.tensor(Tensor(checkedShape: outShape, input.storage.gathering(indices)))]
+            return .tensor(Tensor(checkedShape: outShape, input.storage.gathering(indices)))
         case .squeeze:
             let axes = self.axesFromInput ? try inputs.optionalTensor(1)?.integers() : self.attributeAxes
             var removed = Set<Int>()
@@ -122,7 +122,7 @@ struct ShapeKernel: Kernel {
             } else {
                 removed = Set(shape.indices.filter { shape[$0] == 1 })
             }
-            return [.tensor(Tensor(checkedShape: shape.indices.filter { !removed.contains($0) }.map { shape[$0] }, input.storage))]
+            return .tensor(Tensor(checkedShape: shape.indices.filter { !removed.contains($0) }.map { shape[$0] }, input.storage))
         case .unsqueeze:
             guard let axes = self.axesFromInput ? try inputs.optionalTensor(1)?.integers() : self.attributeAxes else {
                 throw ReferenceError(.executionFailed, "Unsqueeze needs axes")
@@ -135,7 +135,7 @@ struct ShapeKernel: Kernel {
                     throw ReferenceError(.executionFailed, "Unsqueeze axis \(axis) repeated")
                 }
             }
-            var result: [Int] = []
+            var result = buffers.shape(copying: EmptyCollection())
             var next = 0
             for axis in 0..<outRank {
                 if inserted.contains(axis) {
@@ -145,11 +145,11 @@ struct ShapeKernel: Kernel {
                     next += 1
                 }
             }
-            return [.tensor(Tensor(checkedShape: result, input.storage))]
+            return .tensor(Tensor(checkedShape: result, input.storage))
         case .expand:
             let requested = try inputs.tensor(1).integers()
             let target = try Broadcasting.shape(shape, requested)
-            return [.tensor(Tensor(checkedShape: target, input.storage.gathering(Broadcasting.indices(of: shape, in: target))))]
+            return .tensor(Tensor(checkedShape: target, input.storage.gathering(Broadcasting.indices(of: shape, in: target))))
         }
     }
 }
