@@ -94,6 +94,33 @@ struct AnalysisTests {
         }
     }
 
+    @Test("a dead backend is logged once per outage, naming route and model, and its return with the count")
+    func outageLoggedOnce() async throws {
+        let port = try await freePort()
+        try await withSidecar(upstream: "http://127.0.0.1:\(port)") { sidecar in
+            for _ in 0..<20 {
+                let response = try await TestClient.send(
+                    port: sidecar.dataPort, method: .POST, path: "/v2/models/iris/infer?trace=1", body: ByteBuffer(string: "{}"))
+                #expect(response.status == 502)
+            }
+            _ = try await sidecar.scrape { $0.value("modelwatch_upstream_errors_total") >= 20 }
+            let backend = try await TestBackend.start(port: port)
+            defer { Task { await backend.shutdown() } }
+            #expect(try await TestClient.send(port: sidecar.dataPort, path: "/bytes/3").status == 200)
+            _ = try await sidecar.scrape { $0.value("modelwatch_requests_total", ["code": "200"]) >= 1 }
+            let lines = sidecar.log.split(separator: "\n")
+            let failing = lines.filter { $0.contains("backend failing") }
+            #expect(failing.count == 1, "one line for the outage: \(failing)")
+            #expect(failing.first?.contains("route=POST /v2/models/iris/infer") == true, "\(failing)")
+            #expect(failing.first?.contains("model=iris") == true, "\(failing)")
+            #expect(failing.first?.contains("upstream.error.kind=connect") == true, "\(failing)")
+            let back = lines.filter { $0.contains("backend answering again") }
+            #expect(back.count == 1 && back.first?.contains("upstream.failures=20") == true, "\(back)")
+            let warnings = lines.filter { $0.contains(" warning ") }
+            #expect(warnings.count == 1, "no warning per failed request: \(warnings)")
+        }
+    }
+
     @Test("backend failures are counted by kind and by the code the client got")
     func upstreamErrors() async throws {
         try await withSidecar(upstreamSettings: ["timeout": "300ms"], sections: "models:\n  default: slowpoke\n") { _, sidecar in

@@ -12,6 +12,8 @@ struct ExchangeAnalyzer {
     let logger: Logger
     /// Where decoded payload values go for drift; `nil` when drift is off.
     let drift: DriftTracker?
+    /// Says once when the backend starts failing and once when it answers again.
+    let outages: UpstreamOutageLogger
     private let decoder = ExchangeDecoder()
 
     init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil, logger: Logger) {
@@ -20,6 +22,7 @@ struct ExchangeAnalyzer {
         self.defaultModel = defaultModel
         self.drift = drift
         self.logger = logger
+        self.outages = UpstreamOutageLogger(logger: logger)
     }
 
     /// The model label for a request whose body has not been read: what its path says.
@@ -47,8 +50,13 @@ struct ExchangeAnalyzer {
         let protocolName = decoded.route.protocol.rawValue
         let exchangeLabels = ExchangeLabels(model: model, version: version, protocol: protocolName, endpoint: decoded.route.endpoint)
 
-        if case .upstreamFailed(let kind) = observation.outcome {
-            self.catalogue.recordUpstreamError(kind: kind.rawValue, model: model)
+        let source = Self.answerSource(of: observation)
+        if case .upstreamFailed(let failure) = observation.outcome {
+            self.catalogue.recordUpstreamError(kind: failure.kind.rawValue, model: model)
+            let path = observation.target.split(separator: "?", maxSplits: 1).first ?? ""
+            self.outages.failed(route: "\(observation.method) \(path)", model: model, failure: failure)
+        } else if source == .backend {
+            self.outages.answered()
         }
         if let rows = decoded.predictions, rows > 0 {
             self.catalogue.recordPredictions(rows, model: model, version: version)
@@ -76,7 +84,7 @@ struct ExchangeAnalyzer {
                 labels: exchangeLabels,
                 // 499, as nginx logs it, when the client left before any status reached it.
                 code: observation.status.map(String.init) ?? "499",
-                source: Self.answerSource(of: observation),
+                source: source,
                 duration: observation.duration,
                 upstream: observation.upstream?.total,
                 requestBytes: observation.requestBody.byteCount,

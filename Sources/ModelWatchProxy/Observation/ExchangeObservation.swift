@@ -10,7 +10,7 @@ public struct ExchangeObservation: Sendable {
         /// The backend's response reached the client in full.
         case completed
         /// The backend failed; the client got the sidecar's error or, after the head, a truncated body.
-        case upstreamFailed(UpstreamFailure.Kind)
+        case upstreamFailed(UpstreamFailure)
         /// The sidecar refused the request itself (`modelwatch-error` names the cause).
         case rejected(String)
         /// The client went away before the response was complete.

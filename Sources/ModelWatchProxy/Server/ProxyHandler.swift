@@ -332,7 +332,8 @@ final class ProxyHandler: ChannelInboundHandler {
                 return
             case .failure(let failure):
                 body.flush(context: context, handler: self)
-                self.logger.warning(
+                // The analysis pipeline logs outages once, with route and model; per request, debug only.
+                self.logger.debug(
                     "upstream exchange failed",
                     metadata: ["upstream.error.kind": "\(failure.kind.rawValue)", "upstream.error": "\(failure.detail)"]
                 )
@@ -341,12 +342,12 @@ final class ProxyHandler: ChannelInboundHandler {
                     self.state = .closing
                     context.flush()
                     context.close(promise: nil)
-                    self.finishRecording(status: exchange.responseStatus, outcome: .upstreamFailed(failure.kind))
+                    self.finishRecording(status: exchange.responseStatus, outcome: .upstreamFailed(failure))
                 } else {
                     let keepAlive = exchange.keepAlive && exchange.requestEnded
                     let answer = SidecarError.upstream(failure)
                     self.respond(answer, version: exchange.version, keepAlive: keepAlive, context: context)
-                    self.finishRecording(status: Int(answer.status.code), outcome: .upstreamFailed(failure.kind))
+                    self.finishRecording(status: Int(answer.status.code), outcome: .upstreamFailed(failure))
                     self.completeExchange(exchange, keepAlive: keepAlive, context: context)
                 }
                 return
