@@ -121,6 +121,32 @@ struct AnalysisTests {
         }
     }
 
+    @Test("a client that leaves during a 200 is counted, but the body it left unread is no decode failure and no prediction")
+    func clientLeavesMidResponse() async throws {
+        try await withSidecar { backend, sidecar in
+            let body = #"{"inputs":[{"name":"x","shape":[2,1],"datatype":"FP32","data":[1,2]}]}"#
+            let request =
+                "POST /v2/models/iris/infer HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nx-echo-stall-after: 10\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let socket = try #require(ConnectionTests.openSockets(port: sidecar.dataPort, count: 1).first)
+            #expect(write(socket, request, request.utf8.count) == request.utf8.count)
+            // The head and the first ten bytes of the answer, then the client hangs up.
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: received, as: UTF8.self).contains("\r\n\r\n{\"inputs\"") {
+                let count = read(socket, &buffer, buffer.count)
+                try #require(count > 0)
+                received += buffer[0..<count]
+            }
+            close(socket)
+            backend.gate.open()
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
+            #expect(scrape.value("modelwatch_requests_total", ["model": "iris", "code": "200"]) == 1, "\(scrape)")
+            #expect(scrape.value("modelwatch_payload_decode_failures_total") == 0, "\(scrape)")
+            #expect(scrape.value("modelwatch_predictions_total") == 0)
+        }
+    }
+
     @Test("backend failures are counted by kind and by the code the client got")
     func upstreamErrors() async throws {
         try await withSidecar(upstreamSettings: ["timeout": "300ms"], sections: "models:\n  default: slowpoke\n") { _, sidecar in

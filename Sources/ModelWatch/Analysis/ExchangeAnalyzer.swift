@@ -107,6 +107,7 @@ struct ExchangeAnalyzer {
             responseContentType: responseHead?.value(of: "content-type"),
             responseHeaderLength: responseHead?.value(of: "inference-header-content-length").flatMap { Int($0) },
             responseBody: observation.responseBody.isComplete ? observation.responseBody.bytes : nil,
+            responseComplete: observation.outcome == .completed,
             arrivals: observation.arrivals.map { ($0.endOffset, $0.elapsed) }
         )
     }

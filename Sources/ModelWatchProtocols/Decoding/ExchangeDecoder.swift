@@ -19,7 +19,11 @@ public struct ExchangeDecoder: Sendable {
         decoded.version = route.version
         guard self.isDecodable(route, exchange) else { return decoded }
 
-        let succeeded = exchange.status.map { (200..<300).contains($0) } ?? false
+        // A 2xx cut short (the client left, the backend failed mid-body) answered nothing: its
+        // body is only decoded when streamed, since the events that arrived still count.
+        let succeeded =
+            (exchange.status.map { (200..<300).contains($0) } ?? false)
+            && (exchange.responseComplete || Self.isEventStream(exchange.responseContentType))
         if let body = exchange.requestBody {
             do throws(PayloadDecodeFailure) {
                 decoded.request = try self.decodeRequest(body, route: route, exchange: exchange)

@@ -13,6 +13,9 @@ public struct ExchangePayloads: Sendable {
     public var responseHeaderLength: Int?
     /// The response body; `nil` when it was too large to keep.
     public var responseBody: [UInt8]?
+    /// `false` when the client left or the backend failed before the response's end: the body is
+    /// a prefix, which says nothing about the backend's payload.
+    public var responseComplete: Bool
     /// For streamed answers: `(endOffset, elapsed)` of every chunk, in arrival order.
     public var arrivals: [(endOffset: Int, elapsed: Duration)]
 
@@ -26,6 +29,7 @@ public struct ExchangePayloads: Sendable {
         responseContentType: String? = nil,
         responseHeaderLength: Int? = nil,
         responseBody: [UInt8]?,
+        responseComplete: Bool = true,
         arrivals: [(endOffset: Int, elapsed: Duration)] = []
     ) {
         self.method = method
@@ -37,6 +41,7 @@ public struct ExchangePayloads: Sendable {
         self.responseContentType = responseContentType
         self.responseHeaderLength = responseHeaderLength
         self.responseBody = responseBody
+        self.responseComplete = responseComplete
         self.arrivals = arrivals
     }
 }

@@ -11,7 +11,8 @@ import NIOPosix
 /// `/stall-upload` (reads the body only after `gate` opens), `/firehose` (64 MiB, counting what the socket took), `/sse` (one event, then the next only after `gate` opens), `/gated` (answers after `gate`
 /// opens), `/hang` (never answers), `/early` (answers 413 as soon as the head arrives, then reads the body), `/truncate` (promises 100000 bytes, sends 1000, closes),
 /// `/status/N`, `/headers` (repeated and hop-by-hop response headers), `/v2/health/ready`;
-/// anything else echoes the request body.
+/// anything else echoes the request body (with `x-echo-status`, `x-echo-delay-ms`, and
+/// `x-echo-stall-after: N`: N bytes, then the rest after `gate` opens).
 final class TestBackend: Sendable {
     struct ReceivedRequest: Sendable {
         let head: HTTPRequestHead
@@ -239,6 +240,16 @@ final class TestBackend: Sendable {
             let status = head.headers.first(name: "x-echo-status").flatMap { Int($0) } ?? 200
             var headers: HTTPHeaders = ["content-length": "\(body.readableBytes)", "x-echo-method": head.method.rawValue]
             headers.add(name: "content-type", value: head.headers.first(name: "content-type") ?? "application/octet-stream")
+            if let sent = head.headers.first(name: "x-echo-stall-after").flatMap({ Int($0) }), sent < body.readableBytes {
+                // The head and the first bytes, then the rest only after `gate` opens.
+                try await outbound.write(
+                    .head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)))
+                try await outbound.write(.body(.byteBuffer(body.getSlice(at: body.readerIndex, length: sent)!)))
+                await self.gate.wait()
+                try await outbound.write(.body(.byteBuffer(body.getSlice(at: body.readerIndex + sent, length: body.readableBytes - sent)!)))
+                try await outbound.write(.end(nil))
+                return true
+            }
             try await respond(HTTPResponseStatus(statusCode: status), headers, body)
         }
         return true
