@@ -19,12 +19,22 @@ public enum Sidecar {
     /// Runs until a shutdown signal, then drains in-flight requests and returns.
     /// - Throws: when a port cannot be bound or libcurl cannot start.
     public static func run(configuration: ModelWatchConfiguration, logger: Logger) async throws {
-        let group: MultiThreadedEventLoopGroup
-        if let threads = configuration.server.eventLoopThreads {
-            group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        } else {
-            group = MultiThreadedEventLoopGroup.singleton
+        guard let threads = configuration.server.eventLoopThreads else {
+            return try await self.run(configuration: configuration, group: .singleton, logger: logger)
         }
+        // A group of the configured size is this run's own: its threads stop when the run ends,
+        // however it ends.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        do {
+            try await self.run(configuration: configuration, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+    }
+
+    private static func run(configuration: ModelWatchConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
         let readiness = ReadinessProbe(
             client: client,
