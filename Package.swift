@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelWatchQueryTests",
-            dependencies: ["ModelWatchQuery", "ModelWatchStore"],
+            dependencies: ["ModelWatchQuery", "ModelWatchStore", "TestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

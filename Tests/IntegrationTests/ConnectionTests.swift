@@ -43,14 +43,16 @@ struct ConnectionTests {
 
     @Test("statuses are labelled by who gave them: the backend's own, or the sidecar's")
     func answerSource() async throws {
-        try await withSidecar(upstreamSettings: ["timeout": "300ms"], sections: "models:\n  default: m\n") { _, sidecar in
+        try await withSidecar(server: ["max_body_size": "10"], sections: "models:\n  default: m\n") { _, sidecar in
             #expect(try await TestClient.send(port: sidecar.dataPort, path: "/bytes/3").status == 200)
             #expect(try await TestClient.send(port: sidecar.dataPort, path: "/status/503").status == 503)
-            #expect(try await TestClient.send(port: sidecar.dataPort, path: "/hang").status == 504)
+            let tooLarge = try await TestClient.send(
+                port: sidecar.dataPort, method: .POST, path: "/echo", body: ByteBuffer(repeating: 0x61, count: 100))
+            #expect(tooLarge.status == 413)
             let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 3 }
             #expect(scrape.value("modelwatch_requests_total", ["code": "200", "source": "backend"]) == 1, "\(scrape)")
             #expect(scrape.value("modelwatch_requests_total", ["code": "503", "source": "backend"]) == 1)
-            #expect(scrape.value("modelwatch_requests_total", ["code": "504", "source": "sidecar"]) == 1)
+            #expect(scrape.value("modelwatch_requests_total", ["code": "413", "source": "sidecar"]) == 1)
             #expect(scrape.value("modelwatch_requests_total", ["source": "sidecar"]) == 1)
         }
     }

@@ -39,7 +39,9 @@ struct DemoTests {
         // Traffic went through, and the malformed request is a 422 of version v1, not a version="" series.
         #expect(text.contains("predict 10 rows -> {\"model_name\":\"iris\",\"model_version\":\"v1\""))
         #expect(text.contains("[HTTP 422]"))
-        #expect(text.contains(#"modelwatch_requests_total{model="iris",version="v1",protocol="v2",endpoint="infer",code="422"}"#))
+        #expect(
+            text.contains(
+                #"modelwatch_requests_total{model="iris",version="v1",protocol="v2",endpoint="infer",code="422",source="backend"}"#))
         #expect(text.contains(#"modelwatch_payload_decode_failures_total{model="iris",protocol="v2",reason="invalid_json"}"#))
         #expect(!text.contains(#"version="""#), "\(text.suffix(3000))")
 

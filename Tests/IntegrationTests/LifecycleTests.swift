@@ -44,7 +44,8 @@ struct LifecycleTests {
             let signalled = ContinuousClock.now
             sidecar.signal(SIGTERM)
             #expect(await sidecar.waitForExit(timeout: .seconds(15)) == 0)
-            #expect(ContinuousClock.now - signalled < .seconds(5), "the probe is cancelled, not waited out")
+            // Waiting the probe out would take 60 s, the grace period 20 s; a loaded machine may take a few.
+            #expect(ContinuousClock.now - signalled < .seconds(15), "the probe is cancelled, not waited out")
         }
     }
 
