@@ -12,13 +12,20 @@ struct ExchangeAnalyzer {
     let logger: Logger
     /// Where decoded payload values go for drift; `nil` when drift is off.
     let drift: DriftTracker?
+    /// Where answered exchanges of shadowed models go for comparison; `nil` when none is shadowed.
+    let shadow: ShadowService?
     private let decoder = ExchangeDecoder()
 
-    init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil, logger: Logger) {
+    init(
+        catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil,
+        shadow: ShadowService? = nil,
+        logger: Logger
+    ) {
         self.catalogue = catalogue
         self.labels = labels
         self.defaultModel = defaultModel
         self.drift = drift
+        self.shadow = shadow
         self.logger = logger
     }
 
@@ -31,7 +38,8 @@ struct ExchangeAnalyzer {
     /// Records everything about one exchange, its request count last.
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
-        let decoded = self.decoder.decode(Self.payloads(of: observation))
+        let payloads = Self.payloads(of: observation)
+        let decoded = self.decoder.decode(payloads)
         let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
         let version =
             decoded.route.version != nil
@@ -63,6 +71,7 @@ struct ExchangeAnalyzer {
             )
         }
         self.drift?.observe(model: model, decoded: decoded, status: observation.status)
+        self.shadow?.offer(model: model, version: version, decoded: decoded, payloads: payloads)
         // The request is counted last: whoever sees it in a scrape sees all it led to.
         self.catalogue.record(
             ExchangeMeasurement(
