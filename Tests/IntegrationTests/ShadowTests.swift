@@ -197,3 +197,87 @@ struct ShadowTests {
         }
     }
 }
+
+/// What goes wrong on the shadow path is counted and bounded, and the proxy keeps answering.
+@Suite("Shadow comparison faults", .serialized, .timeLimit(.minutes(10)))
+struct ShadowFaultTests {
+    static func send(_ sidecar: ModelWatchProcess, rows: [[Double]], batch: Int = 1) async throws -> [Int] {
+        var statuses: [Int] = []
+        for start in stride(from: 0, to: rows.count, by: batch) {
+            let chunk = rows[start..<min(rows.count, start + batch)]
+            let data = chunk.flatMap { $0 }.map { "\($0)" }.joined(separator: ",")
+            let body = #"{"inputs":[{"name":"input-0","shape":[\#(chunk.count),4],"datatype":"FP64","data":[\#(data)]}]}"#
+            statuses.append(try await ShadowTests.post(sidecar.dataPort, "/v2/models/iris/infer", body).status)
+        }
+        return statuses
+    }
+
+    @Test("a reference that fails on some inputs, a shadow backend that is down, one that hangs with a full queue")
+    func faultsAreCountedAndBounded() async throws {
+        let folder = try await ShadowModels.sklearn()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rows = Array(try #require(try ShadowModels.json(folder, "rows.json") as? [[Double]]).prefix(40))
+        let mlserver = try await ShadowModels.startMLServer(folder, variant: "v1")
+        try await withModelServer(mlserver) { mlserver in
+            let upstream = "http://127.0.0.1:\(mlserver.httpPort)"
+            // A reference whose input is fixed at one row: every two-row request makes the interpreter throw.
+            let failing = try await ModelWatchProcess.start(
+                upstream: upstream,
+                sections: """
+                    shadow:
+                      models:
+                        iris:
+                          reference: \(folder.appendingPathComponent("iris-one-row.onnx").path)
+                          inputs: {X: {from: input-0, shape: [-1, 4]}}
+                          outputs: {label: predict}
+
+                    """)
+            var statuses = try await Self.send(failing, rows: Array(rows[0..<20]))
+            statuses += try await Self.send(failing, rows: Array(rows[20..<40]), batch: 2)
+            let afterFailures = try await ShadowTests.compared(30, model: "iris", by: failing)
+            await failing.stop()
+            #expect(statuses == Array(repeating: 200, count: 30))
+            #expect(ShadowTests.comparisons(afterFailures, "iris") == (20, 0, 10))
+            #expect(afterFailures.value("modelwatch_shadow_errors_total", ["model": "iris", "reason": "invalid_input"]) == 10)
+
+            // A shadow backend nobody listens on.
+            let closed = try await freePort()
+            let down = try await ModelWatchProcess.start(
+                upstream: upstream, sections: "shadow:\n  models:\n    iris:\n      url: http://127.0.0.1:\(closed)\n")
+            statuses = try await Self.send(down, rows: Array(rows[0..<20]))
+            let afterDown = try await ShadowTests.compared(20, model: "iris", by: down)
+            await down.stop()
+            #expect(statuses == Array(repeating: 200, count: 20))
+            #expect(ShadowTests.comparisons(afterDown, "iris") == (0, 0, 20))
+            #expect(afterDown.value("modelwatch_shadow_errors_total", ["model": "iris", "reason": "shadow_connect"]) == 20)
+
+            // A shadow backend that never answers, one thread, room for two: the rest is skipped.
+            let backend = try await TestBackend.start()
+            let hanging = try await ModelWatchProcess.start(
+                upstream: upstream,
+                sections: """
+                    shadow:
+                      models:
+                        iris:
+                          url: http://127.0.0.1:\(backend.port)/hang
+                          timeout: 2s
+                          queue_capacity: 2
+
+                    """)
+            statuses = try await Self.send(hanging, rows: Array(rows[0..<30]))
+            #expect(statuses == Array(repeating: 200, count: 30))
+            let afterHang = try await hanging.scrape(
+                until: { scrape in
+                    let counted = ShadowTests.comparisons(scrape, "iris")
+                    return counted.error + scrape.value("modelwatch_shadow_skipped_total", ["model": "iris", "reason": "queue_full"]) >= 30
+                }, timeout: .seconds(60))
+            await hanging.stop()
+            await backend.shutdown()
+            let skipped = afterHang.value("modelwatch_shadow_skipped_total", ["model": "iris", "reason": "queue_full"])
+            let timedOut = afterHang.value("modelwatch_shadow_errors_total", ["model": "iris", "reason": "shadow_timeout"])
+            // At most one in flight and two queued ever reached the hanging backend.
+            #expect(skipped >= 27 && skipped + timedOut == 30, "skipped \(skipped), timed out \(timedOut)")
+            #expect(afterHang.value("modelwatch_requests_total", ["model": "iris", "code": "200"]) == 30)
+        }
+    }
+}

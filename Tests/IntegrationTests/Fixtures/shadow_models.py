@@ -1,7 +1,8 @@
 """Models for the shadow-comparison tests, made at test time (no model file is committed).
 
   shadow_models.py sklearn DIR          (.venv-onnx) a logistic regression on iris, fixed seed:
-      DIR/iris.onnx (skl2onnx, probabilities as a tensor), DIR/params.json, DIR/rows.json
+      DIR/iris.onnx (skl2onnx, probabilities as a tensor), DIR/iris-one-row.onnx (input shape
+      fixed at [1, 4]), DIR/params.json, DIR/rows.json
   shadow_models.py mlserver DIR NAME VARIANT HTTP GRPC METRICS    (.venv, MLServer's scikit-learn)
       an MLServer repository in DIR/NAME serving model "iris" rebuilt from params.json;
       VARIANT "v2" shifts one intercept, so it answers differently on a known share of rows,
@@ -28,6 +29,12 @@ def sklearn_models(directory):
     onnx_model = to_onnx(model, features[:1].astype(np.float32), options={id(model): {"zipmap": False}}, target_opset=15)
     with open(os.path.join(directory, "iris.onnx"), "wb") as handle:
         handle.write(onnx_model.SerializeToString())
+    # The same model refusing every batch but one row: a reference that fails on some inputs.
+    from skl2onnx.common.data_types import FloatTensorType
+
+    one_row = to_onnx(model, initial_types=[("X", FloatTensorType([1, 4]))], options={id(model): {"zipmap": False}}, target_opset=15)
+    with open(os.path.join(directory, "iris-one-row.onnx"), "wb") as handle:
+        handle.write(one_row.SerializeToString())
     with open(os.path.join(directory, "params.json"), "w") as handle:
         json.dump({"coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(), "classes": model.classes_.tolist()}, handle)
     generator = np.random.default_rng(20260101)
