@@ -56,16 +56,18 @@ public struct ShadowQuery {
 
     func window(now: Int64?) throws(Failure) -> (Int64, Int64) {
         let now = now ?? Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        do {
-            let end = try self.end.map { text throws(StoreQuery.Failure) in try StoreQuery.time(text, now: now) } ?? now
-            let start = try self.start.map { text throws(StoreQuery.Failure) in try StoreQuery.time(text, now: now) } ?? end - 3_600_000
-            guard start <= end else { throw Failure(description: "--start is after --end") }
-            return (start, end)
-        } catch let failure as StoreQuery.Failure {
-            throw Failure(description: failure.description)
-        } catch {
-            throw error as! Failure
+        func time(_ text: String?, default value: Int64) throws(Failure) -> Int64 {
+            guard let text else { return value }
+            do {
+                return try StoreQuery.time(text, now: now)
+            } catch {
+                throw Failure(description: error.description)
+            }
         }
+        let end = try time(self.end, default: now)
+        let start = try time(self.start, default: end - 3_600_000)
+        guard start <= end else { throw Failure(description: "--start is after --end") }
+        return (start, end)
     }
 
     /// The numbers of the window `[start, end]` (Unix milliseconds).
