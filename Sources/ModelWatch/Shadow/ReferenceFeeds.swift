@@ -53,7 +53,8 @@ struct ReferenceFeeds: Sendable {
                 reason: "input_binary", detail: "\"\(source.name)\" came in the binary-tensor extension, whose values are not read")
         case .strings(let strings):
             guard type == nil || type == .string else {
-                throw Failure(reason: "input_type", detail: "\"\(source.name)\" holds strings; the reference wants \(type!)")
+                throw Failure(
+                    reason: "input_type", detail: "\"\(source.name)\" holds strings; the reference wants \(type.map(\.description) ?? "")")
             }
             count = strings.count
             storage = .string(strings)
@@ -82,21 +83,24 @@ struct ReferenceFeeds: Sendable {
         case .double: return .double(numbers)
         case .bool: return .bool(numbers.map { $0 != 0 })
         case .string: return .string(numbers.map(ShadowOutput.format))
-        case .int64, .int32:
-            var integers: [Int64] = []
-            integers.reserveCapacity(numbers.count)
-            for number in numbers {
-                guard let integer = Int64(exactly: number) else {
-                    throw Failure(reason: "input_type", detail: "\"\(name)\" holds \(number), not an integer")
-                }
-                integers.append(integer)
-            }
-            if type == .int64 { return .int64(integers) }
-            guard let narrow = integers.map({ Int32(exactly: $0) }) as [Int32?]?, !narrow.contains(nil) else {
-                throw Failure(reason: "input_type", detail: "\"\(name)\" holds values beyond int32")
-            }
-            return .int32(narrow.map { $0! })
+        case .int64: return .int64(try Self.integers(numbers, as: Int64.self, name: name))
+        case .int32: return .int32(try Self.integers(numbers, as: Int32.self, name: name))
         }
+    }
+
+    /// The numbers as integers of `Integer`; a fraction or a value out of its range is refused.
+    private static func integers<Integer: FixedWidthInteger>(_ numbers: [Double], as _: Integer.Type, name: String) throws(Failure)
+        -> [Integer]
+    {
+        var integers: [Integer] = []
+        integers.reserveCapacity(numbers.count)
+        for number in numbers {
+            guard let integer = Integer(exactly: number) else {
+                throw Failure(reason: "input_type", detail: "\"\(name)\" holds \(number), not an \(Integer.self)")
+            }
+            integers.append(integer)
+        }
+        return integers
     }
 
     /// The configured shape (one `-1` inferred), else the declared one with its free dimension

@@ -18,7 +18,8 @@ struct ShadowOutput: Sendable, Equatable {
         self.elements = elements
     }
 
-    /// A decoded payload tensor; `nil` for binary data, whose values are not read.
+    /// A decoded payload tensor; `nil` for binary data, whose values are not read, or values
+    /// that do not fill whole rows.
     init?(_ tensor: ModelWatchProtocols.Tensor) {
         switch tensor.values {
         case .numbers(let values): self.elements = .numbers(values)
@@ -33,6 +34,8 @@ struct ShadowOutput: Sendable, Equatable {
         } else {
             self.width = self.rows == 0 ? 0 : count / max(1, self.rows)
         }
+        // Values that do not fill whole rows cannot be lined up with anything.
+        guard self.rows * self.width == count else { return nil }
     }
 
     /// A reference model's output: a tensor, or ZipMap's maps as one column per class.

@@ -109,19 +109,22 @@ final class ShadowRunner: Sendable {
         }
     }
 
+    /// Compares until the queue is closed and empty. A reference thread keeps one session for
+    /// all its jobs, passed `inout` so its buffers are reused rather than copied.
     private func serve() {
-        var session: ReferenceSession?
-        if case .reference(_, let reference) = self.configuration.target { session = reference.makeSession() }
-        while let job = self.queue.take() {
-            let verdict: ShadowVerdict
-            var shadowAnswer: [UInt8] = []
-            if var current = session {
-                verdict = self.compareWithReference(job, session: &current, answer: &shadowAnswer)
-                session = current
-            } else {
-                verdict = self.compareWithBackend(job, answer: &shadowAnswer)
+        if case .reference(_, let reference) = self.configuration.target {
+            var session = reference.makeSession()
+            while let job = self.queue.take() {
+                var answer: [UInt8] = []
+                let verdict = self.compareWithReference(job, session: &session, answer: &answer)
+                self.record(verdict, job: job, shadowAnswer: answer)
             }
-            self.record(verdict, job: job, shadowAnswer: shadowAnswer)
+        } else {
+            while let job = self.queue.take() {
+                var answer: [UInt8] = []
+                let verdict = self.compareWithBackend(job, answer: &answer)
+                self.record(verdict, job: job, shadowAnswer: answer)
+            }
         }
     }
 
@@ -188,6 +191,16 @@ final class ShadowRunner: Sendable {
                 model: self.model, output: output.output, absolute: output.absoluteErrors, relative: output.relativeErrors)
         }
         self.metrics.recordComparison(model: self.model, version: job.version, result: verdict.result.rawValue)
+        if verdict.result != .error {
+            let ended = self.errorEpisode.withLock { episode -> Int? in
+                defer { episode = (0, false) }
+                return episode.logged ? episode.count : nil
+            }
+            if let ended {
+                self.logger.notice(
+                    "shadow comparisons work again", metadata: ["model": "\(self.model)", "shadow.failed_comparisons": "\(ended)"])
+            }
+        }
         switch verdict.result {
         case .match: break
         case .mismatch:
@@ -234,7 +247,9 @@ private final class ReplyBox: @unchecked Sendable {
     func wait() -> Result<UpstreamReply, UpstreamFailure> {
         self.condition.lock()
         defer { self.condition.unlock() }
-        while self.result == nil { self.condition.wait() }
-        return self.result!
+        while true {
+            if let result = self.result { return result }
+            self.condition.wait()
+        }
     }
 }

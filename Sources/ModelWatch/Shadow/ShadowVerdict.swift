@@ -42,7 +42,9 @@ struct ShadowVerdict: Sendable {
                 )
             }
             guard let mine = ShadowOutput(tensor) else {
-                return .error("backend_output_binary", "\"\(tensor.name)\" came in the binary-tensor extension, whose values are not read")
+                return .error(
+                    "backend_output_unreadable",
+                    "\"\(tensor.name)\" came in the binary-tensor extension (values not read) or does not fill whole rows")
             }
             guard let theirs = shadow(pair.shadowOutput) else {
                 return .error("shadow_output_missing", "the shadow's answer has no output \"\(pair.shadowOutput)\"")
