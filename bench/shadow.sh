@@ -14,13 +14,13 @@ if [ -z "${MODELWATCH_BENCH_LOCKED:-}" ]; then
     exec env MODELWATCH_BENCH_LOCKED=1 flock -o /tmp/bench.lock "$0" "$@"
 fi
 cd "$(dirname "$0")/.."
+source bench/common.sh
 duration=${1:-10}
 connections=${2:-32}
 rounds=${3:-2}
 work=$(mktemp -d /tmp/modelwatch-shadow-bench.XXXXXX)
 out=bench/out
 mkdir -p "$out"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 backend_port=$(free_port)
 pids=()
 trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -29,25 +29,7 @@ swift build -c release --product modelwatch >/dev/null
 binary=${MODELWATCH_BINARY:-$(swift build -c release --show-bin-path)/modelwatch}
 .venv-onnx/bin/python bench/shadow_model.py "$work/tree.onnx"
 
-# A fast backend: a fixed OIP v2 prediction, the size of a small real answer.
-answer='{"model_name":"iris","model_version":"v1","id":"bench","parameters":{},"outputs":[{"name":"predict","shape":[1,1],"datatype":"INT64","parameters":{"content_type":"np"},"data":[0]}]}'
-mkdir -p "$work/backend"
-cat > "$work/backend/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $work/backend/error.log warn;
-pid $work/backend/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $work/backend/body;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$backend_port;
-        location / { default_type application/json; client_body_buffer_size 64k; return 200 '$answer'; }
-    }
-}
-CONF
+backend_config "$backend_port"
 nginx -p "$work/backend" -c "$work/backend/nginx.conf" & pids+=($!)
 
 # Starts a sidecar with an optional shadow section; sets $port and $admin.
@@ -77,21 +59,6 @@ request = function()
 end
 LUA
 
-measure() {
-    wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1/v2/models/iris/infer" > "$work/wrk.txt"
-    python3 - "$work/wrk.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s*" + label + r"%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-if re.search(r"Non-2xx or 3xx responses: (\d+)", text):
-    sys.exit("wrk saw failed responses")
-print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
-PY
-}
 metrics() { curl -s "http://127.0.0.1:$1/metrics" > "$work/$2.metrics"; }
 
 declare -A total_rps total_p50 total_p99
