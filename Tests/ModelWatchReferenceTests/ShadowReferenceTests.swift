@@ -127,6 +127,10 @@ import Testing
                 "storage: {enabled: false}\nshadow:\n  models:\n    dense:\n      url: http://127.0.0.1:9\n      sampel: 1\n",
                 "shadow.models.dense.sampel", 6, "unknown key"
             ),
+            (
+                "storage: {enabled: false}\nanalysis: {enabled: false}\nshadow:\n  models:\n    dense:\n      url: http://127.0.0.1:9\n",
+                "shadow.models", 4, "turn analysis.enabled on"
+            ),
         ])
     func refusesBadEntries(text: String, key: String, line: Int, message: String) throws {
         let (folder, path) = try Self.folder(configuration: text)

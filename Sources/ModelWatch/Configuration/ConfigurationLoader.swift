@@ -184,6 +184,7 @@ struct DocumentReader {
                 try self.readRules(value, into: &draft)
             case "shadow":
                 try self.readShadow(value, into: &draft.shadow)
+                draft.origins["shadow.models"] = self.origin(value)
             default:
                 throw self.unknownKey(key, section: nil)
             }
