@@ -1,3 +1,4 @@
+import ModelWatchStore
 import Testing
 
 @testable import ModelWatch
@@ -111,5 +112,21 @@ import Testing
         // An hour idle refills to the burst, not to 7,200.
         let taken = (0..<10).filter { _ in bucket.take(now: 3600) }.count
         #expect(taken == 3)
+    }
+}
+
+/// `modelwatch shadow` counts a window exactly from the recorded counters.
+@Suite struct ShadowReportTests {
+    static func samples(_ points: [(Int64, Double)]) -> [Sample] {
+        points.map { Sample(timestamp: $0.0, value: $0.1) }
+    }
+
+    @Test func aWindowCountsWhatItsCountersAddedAcrossARestart() {
+        // 10 before the window; 10 → 25, then a restart (back to 0) and 4 more: 15 + 4.
+        let series = Self.samples([(50, 10), (100, 10), (150, 25), (200, 0), (250, 4)])
+        #expect(ShadowQuery.increase(series, from: 120) == 19)
+        // A series first seen inside the window counts from zero.
+        #expect(ShadowQuery.increase(Self.samples([(150, 7), (200, 9)]), from: 120) == 9)
+        #expect(ShadowQuery.increase(Self.samples([(50, 7)]), from: 120) == 0)
     }
 }
