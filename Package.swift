@@ -185,7 +185,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelWatchReferenceTests",
-            dependencies: ["ModelWatchReference", "ModelWatch", "TestSupport"],
+            dependencies: [
+                "ModelWatchReference", "ModelWatch", "ModelWatchMetrics", "ModelWatchProtocols", "ModelWatchProxy", "ModelWatchStore",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Oracle"],
             swiftSettings: sharedSwiftSettings
         ),

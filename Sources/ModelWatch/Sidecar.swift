@@ -62,14 +62,19 @@ public enum Sidecar {
                         configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder, board: board,
                         catalogue: catalogue, logger: logger)
             }
+        let shadow =
+            configuration.analysis.enabled && !configuration.shadow.models.isEmpty
+            ? try ShadowService(configuration: configuration.shadow, catalogue: catalogue, recorder: recorder, logger: logger) : nil
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.
             labels: BoundedLabelValues(
-                knownModels: models.names + configuration.drift.models.keys.sorted(), maxModels: models.maxModels,
+                knownModels: models.names + configuration.drift.models.keys.sorted() + configuration.shadow.models.keys.sorted(),
+                maxModels: models.maxModels,
                 maxVersions: models.maxVersions),
             defaultModel: models.defaultModel,
             drift: drift,
+            shadow: shadow,
             logger: logger
         )
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
@@ -116,9 +121,9 @@ public enum Sidecar {
             ]
         )
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
-        // what it was handed, drift seals the live minute, the recorder writes a last snapshot of
-        // it all, and the upstream client goes last.
-        let optional: [(any Service)?] = [client, recorder, drift, rules, pipeline, admin, readiness, proxy]
+        // what it was handed, the shadow threads compare what was queued, drift seals the live
+        // minute, the recorder writes a last snapshot of it all, and the upstream client goes last.
+        let optional: [(any Service)?] = [client, recorder, drift, shadow, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -20,6 +20,19 @@ public enum MetricBuckets {
     /// One snapshot written to SQLite: a millisecond for a few hundred series, seconds on a sick disk.
     public static let storeWriteSeconds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
 
+    /// Shadow disagreements: float32 rounding (1e-8) up to a wrong answer on a unit scale; 1, 2.5 and 5 a decade.
+    public static let shadowError: [Double] = (-9...1).flatMap { exponent in
+        [1.0, 2.5, 5.0].map { $0 * pow10(exponent) }
+    }
+    /// One reference inference: microseconds for a small tree, a second for a large network.
+    public static let inferenceSeconds: [Double] = [
+        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+    ]
+
+    private static func pow10(_ exponent: Int) -> Double {
+        exponent >= 0 ? (0..<exponent).reduce(1.0) { value, _ in value * 10 } : 1 / pow10(-exponent)
+    }
+
     private static func pow4(_ exponent: Int) -> Double {
         (0..<exponent).reduce(1) { value, _ in value * 4 }
     }

@@ -14,6 +14,7 @@ struct ModelWatchCommand: AsyncParsableCommand {
         version: Sidecar.version,
         subcommands: [
             Serve.self, Check.self, Query.self, Import.self, API.self, BaselineCommand.self, DriftCommand.self, ReferenceCommand.self,
+            ShadowCommand.self,
             TestCommand.self,
         ]
     )

@@ -61,12 +61,19 @@ struct CommandLineTests {
             ("upstream:\n  ca_file: missing-ca.pem\n", "upstream.ca_file", "no such file or directory"),
             ("upstream:\n  ca_file: not-a-ca.pem\n", "upstream.ca_file", "holds no PEM certificate"),
             ("storage:\n  path: not-a-store.db\n", "storage.path", "is not a ModelWatch store"),
+            (
+                "shadow:\n  models:\n    iris:\n      reference: corrupt.onnx\n      outputs: {label: predict}\n",
+                "shadow.models.iris.reference",
+                "cannot load the reference model"
+            ),
         ])
     func checkEqualsServe(section: String, key: String, message: String) async throws {
         try await Self.withDirectory { directory in
             try "just text\n".write(toFile: directory + "/not-a-ca.pem", atomically: true, encoding: .utf8)
             try String(repeating: "not a database ", count: 100).write(
                 toFile: directory + "/not-a-store.db", atomically: true, encoding: .utf8)
+            try String(repeating: "not an onnx model ", count: 10).write(
+                toFile: directory + "/corrupt.onnx", atomically: true, encoding: .utf8)
             let config = directory + "/modelwatch.yaml"
             // Two `upstream` mappings would be a duplicate key: the URL joins the section that has one.
             let text =

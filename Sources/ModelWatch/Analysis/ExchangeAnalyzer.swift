@@ -14,13 +14,20 @@ struct ExchangeAnalyzer {
     let drift: DriftTracker?
     /// Says once when the backend starts failing and once when it answers again.
     let outages: UpstreamOutageLogger
+    /// Where answered exchanges of shadowed models go for comparison; `nil` when none is shadowed.
+    let shadow: ShadowService?
     private let decoder = ExchangeDecoder()
 
-    init(catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil, logger: Logger) {
+    init(
+        catalogue: MetricCatalogue, labels: BoundedLabelValues, defaultModel: String?, drift: DriftTracker? = nil,
+        shadow: ShadowService? = nil,
+        logger: Logger
+    ) {
         self.catalogue = catalogue
         self.labels = labels
         self.defaultModel = defaultModel
         self.drift = drift
+        self.shadow = shadow
         self.logger = logger
         self.outages = UpstreamOutageLogger(logger: logger)
     }
@@ -41,7 +48,8 @@ struct ExchangeAnalyzer {
     /// Records everything about one exchange, its request count last.
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
-        let decoded = self.decoder.decode(Self.payloads(of: observation))
+        let payloads = Self.payloads(of: observation)
+        let decoded = self.decoder.decode(payloads)
         let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
         let version =
             decoded.route.version != nil
@@ -78,6 +86,7 @@ struct ExchangeAnalyzer {
             )
         }
         self.drift?.observe(model: model, decoded: decoded, status: observation.status)
+        self.shadow?.offer(model: model, version: version, decoded: decoded, payloads: payloads)
         // The request is counted last: whoever sees it in a scrape sees all it led to.
         self.catalogue.record(
             ExchangeMeasurement(

@@ -32,6 +32,9 @@ enum ConfigurationChecks {
         if !configuration.rules.groups.isEmpty, !configuration.storage.enabled {
             throw fail("rules.files", "rules are evaluated on the store's history: turn storage.enabled on")
         }
+        if !configuration.shadow.models.isEmpty, !configuration.analysis.enabled {
+            throw fail("shadow.models", "shadow comparison runs on the analysis pipeline: turn analysis.enabled on")
+        }
         if let caFile = configuration.upstream.caFile, let problem = Self.certificateProblem(caFile) {
             throw fail("upstream.ca_file", problem)
         }

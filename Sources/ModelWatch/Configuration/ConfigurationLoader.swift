@@ -52,7 +52,8 @@ public enum ConfigurationLoader {
             storage: draft.storage,
             drift: draft.drift,
             query: draft.query,
-            rules: draft.rules
+            rules: draft.rules,
+            shadow: draft.shadow
         )
         try ConfigurationChecks.check(configuration, origins: draft.origins)
         return configuration
@@ -72,6 +73,7 @@ struct Draft {
     var drift = DriftConfiguration()
     var query = QueryConfiguration()
     var rules = RulesConfiguration()
+    var shadow = ShadowConfiguration()
     /// Where the values that `ConfigurationChecks` may refuse came from.
     var origins: [String: ConfigurationOrigin] = [:]
 
@@ -180,6 +182,9 @@ struct DocumentReader {
                 }
             case "rules":
                 try self.readRules(value, into: &draft)
+            case "shadow":
+                try self.readShadow(value, into: &draft.shadow)
+                draft.origins["shadow.models"] = self.origin(value)
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -395,12 +400,14 @@ struct DocumentReader {
     func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query"
+        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query, rules, shadow"
         case "query": known = "timeout, max_samples, max_concurrency, max_queued"
         case "drift":
             known = "enabled, window, min_samples, method, sample_per_minute, max_features, range_tolerance, thresholds, models"
         case "drift.thresholds": known = "psi_warn, " + DriftStatistic.allCases.map(\.rawValue).joined(separator: ", ")
         case .some(let model) where model.hasPrefix("drift.models."): known = "baseline, features, outputs"
+        case "shadow": known = "models"
+        case .some(let model) where model.hasPrefix("shadow.models."): known = ShadowConfigurationKeys.describe(model)
         case "storage":
             known = "enabled, path, scrape_interval, retention, chunk_span, downsample_resolution, downsample_retention"
         case "analysis": known = "enabled, queue_capacity, max_payload_size, memory_limit"

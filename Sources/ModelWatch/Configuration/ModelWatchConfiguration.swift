@@ -15,6 +15,8 @@ public struct ModelWatchConfiguration: Sendable {
     public var query: QueryConfiguration
     /// Alert and recording rules evaluated on the store.
     public var rules: RulesConfiguration
+    /// Models whose answers are compared with a reference model or a second backend.
+    public var shadow: ShadowConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -26,7 +28,8 @@ public struct ModelWatchConfiguration: Sendable {
         storage: StorageConfiguration = StorageConfiguration(),
         drift: DriftConfiguration = DriftConfiguration(),
         query: QueryConfiguration = QueryConfiguration(),
-        rules: RulesConfiguration = RulesConfiguration()
+        rules: RulesConfiguration = RulesConfiguration(),
+        shadow: ShadowConfiguration = ShadowConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -38,6 +41,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.drift = drift
         self.query = query
         self.rules = rules
+        self.shadow = shadow
     }
 
     /// One line naming where traffic comes in and goes out.

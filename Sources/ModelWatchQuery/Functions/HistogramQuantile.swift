@@ -1,6 +1,6 @@
 /// `histogram_quantile` over classic buckets (series with an `le` label).
-enum HistogramQuantile {
-    private struct Bucket {
+public enum HistogramQuantile {
+    struct Bucket {
         var upperBound: Double
         var count: Double
     }
@@ -57,7 +57,7 @@ enum HistogramQuantile {
         return layout
     }
 
-    private static func quantile(_ q: Double, _ input: [Bucket]) -> Double {
+    static func quantile(_ q: Double, _ input: [Bucket]) -> Double {
         if q.isNaN { return .nan }
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }
@@ -103,5 +103,13 @@ enum HistogramQuantile {
             rank -= buckets[index - 1].count
         }
         return bucketStart + (bucketEnd - bucketStart) * (rank / count)
+    }
+}
+
+extension HistogramQuantile {
+    /// `histogram_quantile`'s estimate for one histogram given as cumulative bucket counts by
+    /// upper bound (the `+Inf` bucket included), for reports that count buckets themselves.
+    public static func quantile(_ q: Double, buckets: [(upperBound: Double, count: Double)]) -> Double {
+        Self.quantile(q, buckets.map { Bucket(upperBound: $0.upperBound, count: $0.count) })
     }
 }

@@ -59,12 +59,18 @@ extension StoreWriter {
 
     /// Deletes a batch of minutes older than retention.
     func expireDriftMinutes(now: Int64) throws(StoreError) -> Int {
-        let horizon = now - self.configuration.retention.milliseconds
-        let delete = try self.connection.prepare(
+        try self.deleteBatch(
             """
             DELETE FROM drift_minutes WHERE (model, minute, role, name) IN
                 (SELECT model, minute, role, name FROM drift_minutes WHERE minute < ? LIMIT \(Self.deletionBatch))
-            """)
+            """,
+            before: now - self.configuration.retention.milliseconds)
+    }
+
+    /// Runs a `DELETE` whose one parameter is a horizon, in its own transaction.
+    /// - Returns: the rows it deleted.
+    func deleteBatch(_ sql: String, before horizon: Int64) throws(StoreError) -> Int {
+        let delete = try self.connection.prepare(sql)
         delete.bind(horizon, at: 1)
         defer { delete.reset() }
         var deleted = 0

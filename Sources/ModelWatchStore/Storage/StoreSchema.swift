@@ -65,6 +65,23 @@ enum StoreSchema {
         DROP INDEX chunks_by_series;
         CREATE INDEX chunks_by_series ON chunks (series_id, resolution, first_ts, last_ts);
         """,
+        // Shadow mismatches with the request and both answers; bounded per model and hour by the
+        // writer, expired with the raw retention.
+        """
+        CREATE TABLE shadow_mismatches (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            version TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            outputs TEXT NOT NULL,
+            differences TEXT NOT NULL,
+            request BLOB NOT NULL,
+            backend_answer BLOB NOT NULL,
+            shadow_answer BLOB NOT NULL
+        );
+        CREATE INDEX shadow_mismatches_by_model ON shadow_mismatches (model, ts);
+        CREATE INDEX shadow_mismatches_by_age ON shadow_mismatches (ts);
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(self.migrations.count) }

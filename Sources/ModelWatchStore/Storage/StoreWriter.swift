@@ -101,10 +101,11 @@ final class StoreWriter: @unchecked Sendable {
         step.compactedSeries = compaction.series
         step.deletedChunks = try self.expireSome(now: now)
         step.deletedDriftMinutes = try self.expireDriftMinutes(now: now)
+        step.deletedShadowMismatches = try self.expireShadowMismatches(now: now)
         step.vacuumedPages = try self.vacuumSome()
         step.moreWork =
             compaction.more || step.deletedChunks == Self.deletionBatch || step.vacuumedPages > 0
-            || step.deletedDriftMinutes == Self.deletionBatch
+            || step.deletedDriftMinutes == Self.deletionBatch || step.deletedShadowMismatches == Self.deletionBatch
         return step
     }
 
@@ -218,6 +219,7 @@ public struct MaintenanceStep: Sendable, Equatable {
     public var compactedSeries = 0
     public var deletedChunks = 0
     public var deletedDriftMinutes = 0
+    public var deletedShadowMismatches = 0
     public var vacuumedPages = 0
     /// Another step now would find more to do.
     public var moreWork = false

@@ -7,20 +7,9 @@ Usage: kserve_iris.py --http_port PORT. Bound to 127.0.0.1, gRPC off.
 import json
 import sys
 
-import uvicorn
+import kserve_loopback  # noqa: F401  (before kserve: binds loopback only)
 
-# KServe binds its REST server to 0.0.0.0; tests keep every peer on loopback.
-_config_init = uvicorn.Config.__init__
-
-
-def _loopback_config(self, *args, **kwargs):
-    kwargs["host"] = "127.0.0.1"
-    _config_init(self, *args, **kwargs)
-
-
-uvicorn.Config.__init__ = _loopback_config
-
-import kserve  # noqa: E402  (must see the patched uvicorn)
+import kserve  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 

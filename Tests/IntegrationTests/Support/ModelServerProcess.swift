@@ -109,7 +109,7 @@ final class ModelServerProcess: @unchecked Sendable {
             readyPath: "/v1/models/iris")
     }
 
-    private static func launch(_ executable: URL, _ arguments: [String], in directory: URL, port: Int, readyPath: String) async throws
+    static func launch(_ executable: URL, _ arguments: [String], in directory: URL, port: Int, readyPath: String) async throws
         -> ModelServerProcess
     {
         let logPath = directory.appendingPathComponent("server.log").path
@@ -169,7 +169,7 @@ func withMLServer<Result>(_ body: (ModelServerProcess) async throws -> Result) a
     try await withModelServer(try await ModelServerProcess.start(), body)
 }
 
-private func withModelServer<Result>(
+func withModelServer<Result>(
     _ mlserver: ModelServerProcess, _ body: (ModelServerProcess) async throws -> Result
 ) async throws -> Result {
     do {
