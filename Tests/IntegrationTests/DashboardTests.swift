@@ -82,8 +82,10 @@ struct DashboardTests {
     }
 
     /// The serving sidecar's settings: drift against the demo's iris baseline over one-minute
-    /// windows, and the rules we ship evaluated every second.
-    static var servingSections: String {
+    /// windows, the rules we ship evaluated every second, and every request shadowed by the
+    /// backend model's skl2onnx conversion in `folder` (labels compared as numbers, so the error
+    /// panels have values).
+    static func servingSections(shadowModels folder: URL) -> String {
         let root = ModelServerProcess.repositoryRoot
         let features = ["sepal_length", "sepal_width", "petal_length", "petal_width"].enumerated()
             .map { "        \($1): input-0[\($0)]\n" }.joined()
@@ -102,6 +104,14 @@ struct DashboardTests {
             rules:
               files: [\(root.appendingPathComponent("alerts/modelwatch.rules.yaml").path)]
               evaluation_interval: 1s
+            shadow:
+              models:
+                iris:
+                  reference: \(folder.appendingPathComponent("iris.onnx").path)
+                  inputs:
+                    X: input-0
+                  outputs:
+                    label: {backend: predict, compare: numeric}
 
             """
     }
@@ -110,8 +120,13 @@ struct DashboardTests {
         "every panel query returns data from a real Prometheus and from ModelWatch's own query_range over the same sidecars, with the same series"
     )
     func queriesAgree() async throws {
-        try await withMLServer { mlserver in
-            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)", sections: Self.servingSections) { serving in
+        // The shadow tests' MLServer: its model is the one the reference was converted from.
+        let folder = try await ShadowModels.sklearn()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let mlserver = try await ShadowModels.startMLServer(folder, variant: "v1")
+        try await withModelServer(mlserver) { mlserver in
+            let sections = Self.servingSections(shadowModels: folder)
+            try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)", sections: sections) { serving in
                 // A second sidecar in front of an OpenAI-compatible backend feeds the LLM panels; a
                 // request the backend never answers gives a backend error.
                 try await withSidecar(
