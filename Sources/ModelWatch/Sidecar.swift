@@ -1,3 +1,4 @@
+import Glibc
 public import Logging
 import ModelWatchDrift
 import ModelWatchMetrics
@@ -44,13 +45,21 @@ public enum Sidecar {
             ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
         // Rules run on the store's history; the API shows their latest state.
         let board = RuleStatusBoard(groups: configuration.rules.groups, defaultInterval: configuration.rules.evaluationInterval)
+        let evaluatesRules = recorder != nil && !configuration.rules.groups.isEmpty
+        let notifier =
+            evaluatesRules && !configuration.alerting.alertmanagers.isEmpty
+            ? AlertNotifier(configuration: configuration.alerting, catalogue: catalogue, logger: logger) : nil
+        let externalURL =
+            configuration.alerting.externalURL
+            ?? AlertingConfiguration.defaultExternalURL(hostName: Self.hostName, admin: configuration.admin.listen)
         let rules =
             recorder.flatMap { recorder in
-                configuration.rules.groups.isEmpty
-                    ? nil
-                    : RuleEvaluationService(
-                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder, board: board,
+                evaluatesRules
+                    ? RuleEvaluationService(
+                        configuration: configuration.rules, alerting: configuration.alerting, externalURL: externalURL,
+                        notifier: notifier, storagePath: configuration.storage.path, recorder: recorder, board: board,
                         catalogue: catalogue, logger: logger)
+                    : nil
             }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
@@ -97,8 +106,8 @@ public enum Sidecar {
         )
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
         // what it was handed, drift seals the live minute, the recorder writes a last snapshot of
-        // it all, and the upstream client goes last.
-        let optional: [(any Service)?] = [client, recorder, drift, rules, pipeline, admin, readiness, proxy]
+        // it all, and the upstream client goes last. The notifier stops after the rules that feed it.
+        let optional: [(any Service)?] = [client, recorder, drift, notifier, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -108,6 +117,14 @@ public enum Sidecar {
             )
         )
         try await serviceGroup.run()
+    }
+
+    /// This machine's host name, for the default external URL, as Prometheus takes `os.Hostname()`.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
     }
 
     /// Serves the query API (and `/healthz`, `/readyz`) over an existing store file, read-only:

@@ -15,6 +15,8 @@ public struct ModelWatchConfiguration: Sendable {
     public var query: QueryConfiguration
     /// Alert and recording rules evaluated on the store.
     public var rules: RulesConfiguration
+    /// Alertmanagers, external labels and the external URL.
+    public var alerting: AlertingConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -26,7 +28,8 @@ public struct ModelWatchConfiguration: Sendable {
         storage: StorageConfiguration = StorageConfiguration(),
         drift: DriftConfiguration = DriftConfiguration(),
         query: QueryConfiguration = QueryConfiguration(),
-        rules: RulesConfiguration = RulesConfiguration()
+        rules: RulesConfiguration = RulesConfiguration(),
+        alerting: AlertingConfiguration = AlertingConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -38,6 +41,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.drift = drift
         self.query = query
         self.rules = rules
+        self.alerting = alerting
     }
 
     /// One line naming where traffic comes in and goes out.
