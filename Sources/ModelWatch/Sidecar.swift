@@ -27,14 +27,17 @@ public enum Sidecar {
             group = MultiThreadedEventLoopGroup.singleton
         }
         let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
+        let catalogue = MetricCatalogue(version: Self.version)
         let readiness = ReadinessProbe(
             client: client,
             target: configuration.readiness.target,
             interval: configuration.readiness.interval,
             timeout: configuration.readiness.timeout,
-            logger: logger
+            logger: logger,
+            // The store's self-scrape, and so the sidecar's own rules, see every probe's verdict,
+            // not only the one a /metrics scrape last asked for.
+            observe: { status in catalogue.setUpstreamUp(status.isReady) }
         )
-        let catalogue = MetricCatalogue(version: Self.version)
         let models = configuration.models
         // Opened before any port is bound: a store another process holds stops the start with its reason.
         let recorder =
