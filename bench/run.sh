@@ -14,36 +14,15 @@ work=$(mktemp -d /tmp/modelwatch-bench.XXXXXX)
 out=bench/out
 mkdir -p "$out"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source bench/lib.sh
 backend_port=$(free_port); nginx_port=$(free_port); modelwatch_port=$(free_port); admin_port=$(free_port)
 plain_port=$(free_port); plain_admin_port=$(free_port)
 
 swift build -c release --product modelwatch >/dev/null
 binary=$(swift build -c release --show-bin-path)/modelwatch
 
-# A fast backend: a fixed OIP v2 prediction, the size of a small real answer.
-answer='{"model_name":"iris","model_version":"v1","id":"bench","parameters":{},"outputs":[{"name":"predict","shape":[1,1],"datatype":"INT64","parameters":{"content_type":"np"},"data":[0]}]}'
-mkdir -p "$work/backend" "$work/proxy"
-cat > "$work/backend/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $work/backend/error.log warn;
-pid $work/backend/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $work/backend/body;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$backend_port;
-        location / {
-            default_type application/json;
-            client_body_buffer_size 64k;
-            return 200 '$answer';
-        }
-    }
-}
-CONF
+write_backend "$backend_port"
+mkdir -p "$work/proxy"
 cat > "$work/proxy/nginx.conf" <<CONF
 worker_processes auto;
 daemon off;
@@ -81,30 +60,7 @@ for port in $backend_port $nginx_port $modelwatch_port $plain_port; do
     for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" -X POST -d '{}' && break; sleep 0.1; done
 done
 
-# A typical OIP v2 request body.
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
-LUA
-
-# Prints "requests/s p50_ms p99_ms" for one wrk run.
-measure() {
-    wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1/v2/models/iris/infer" > "$work/wrk.txt"
-    python3 - "$work/wrk.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s*" + label + r"%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors:
-    sys.exit("wrk saw %s failed responses" % errors.group(1))
-print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
-PY
-}
+write_request
 
 declare -A total_rps total_p50 total_p99
 targets="direct nginx modelwatch plain"

@@ -1,0 +1,60 @@
+# Shared by the data-plane benchmarks (run.sh, rules.sh); sourced with `work`, `duration` and
+# `connections` set.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# write_backend PORT: nginx's configuration for a fast backend in $work/backend: a fixed OIP v2
+# prediction, the size of a small real answer.
+write_backend() {
+    local backend_port=$1
+    local answer='{"model_name":"iris","model_version":"v1","id":"bench","parameters":{},"outputs":[{"name":"predict","shape":[1,1],"datatype":"INT64","parameters":{"content_type":"np"},"data":[0]}]}'
+    mkdir -p "$work/backend"
+    cat > "$work/backend/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+error_log $work/backend/error.log warn;
+pid $work/backend/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/backend/body;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$backend_port;
+        location / {
+            default_type application/json;
+            client_body_buffer_size 64k;
+            return 200 '$answer';
+        }
+    }
+}
+CONF
+}
+
+# A typical OIP v2 request body.
+write_request() {
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+LUA
+}
+
+# Prints "requests/s p50_ms p99_ms" for one wrk run.
+measure() {
+    wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1/v2/models/iris/infer" > "$work/wrk.txt"
+    python3 - "$work/wrk.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors:
+    sys.exit("wrk saw %s failed responses" % errors.group(1))
+print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
+PY
+}
+
