@@ -227,6 +227,50 @@ struct AlertmanagerTests {
         await receiver.shutdown()
     }
 
+    @Test("each Alertmanager gets its own credentials and a JSON list of alerts on POST /api/v2/alerts")
+    func credentialsOnTheWire() async throws {
+        // Two recording stand-ins for Alertmanagers: the headers are what is checked here.
+        let basic = try await TestBackend.start()
+        let bearer = try await TestBackend.start()
+        let rules = try Self.ruleFile(
+            "groups:\n  - name: always\n    interval: 300ms\n    rules:\n      - alert: Always\n        expr: vector(1)\n")
+        let token = rules + ".token"
+        try "t0ken\n".write(toFile: token, atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(atPath: rules)
+            try? FileManager.default.removeItem(atPath: token)
+        }
+        let sections = """
+            rules:
+              files: [\(rules)]
+            alerting:
+              alertmanagers:
+                - url: http://127.0.0.1:\(basic.port)/am
+                  basic_auth: {username: mw, password: s3cret}
+                - url: http://127.0.0.1:\(bearer.port)
+                  bearer_token_file: \(token)
+            storage:
+              scrape_interval: 100ms
+
+            """
+        try await withSidecar(sections: sections) { _, _ in
+            let first = try await eventually("a POST with basic auth") { basic.requests.first }
+            #expect(first.head.method == .POST)
+            #expect(first.head.uri == "/am/api/v2/alerts")
+            #expect(first.head.headers["authorization"] == ["Basic " + Data("mw:s3cret".utf8).base64EncodedString()])
+            #expect(first.head.headers["content-type"] == ["application/json"])
+            let alerts = try JSONSerialization.jsonObject(with: Data(String(buffer: first.body).utf8)) as? [[String: Any]]
+            #expect(alerts?.count == 1)
+            #expect((alerts?.first?["labels"] as? [String: String]) == ["alertname": "Always"])
+            for field in ["startsAt", "endsAt", "generatorURL"] { #expect(alerts?.first?[field] is String, "\(field)") }
+            let second = try await eventually("a POST with a bearer token") { bearer.requests.first }
+            #expect(second.head.uri == "/api/v2/alerts")
+            #expect(second.head.headers["authorization"] == ["Bearer t0ken"])
+        }
+        await basic.shutdown()
+        await bearer.shutdown()
+    }
+
     /// When the sidecar's `/api/v1/alerts` says the alert named `name` became active.
     static func activeAt(of name: String, _ sidecar: ModelWatchProcess) async throws -> Date? {
         let answer = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/alerts"))
