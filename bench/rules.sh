@@ -5,7 +5,7 @@
 # from /proc (utime + stime) and prints what the rules cost as a share of one core; then wrk
 # posts to both, alternating, as bench/run.sh does, for throughput and p99 with rules on and off.
 #
-# Usage: bench/rules.sh [seconds of CPU measurement (default 300)] [wrk seconds (10)] [connections (32)] [rounds (2)]
+# Usage: [MODELS=5] bench/rules.sh [seconds of CPU measurement (default 300)] [wrk seconds (10)] [connections (32)] [rounds (2)]
 # Needs nginx-light and wrk (bash .ci/setup.sh installs them). Builds ModelWatch in release mode.
 # Holds /tmp/bench.lock for the whole run so two benchmarks never share the machine; `flock -o`
 # keeps the lock out of the servers it starts.
@@ -77,8 +77,9 @@ for port in $backend_port $on_port $off_port; do
     for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" -X POST -d '{}' && break; sleep 0.1; done
 done
 
-# The same series in both: 16 models × 2 versions, each with its request, size and latency histograms.
-for model in $(seq 1 16); do
+# The same series in both: ${MODELS:-5} models × 2 versions, each with its request, size and latency
+# histograms (about 100 series a model and version; 5 models give about 1 000 series in all).
+for model in $(seq 1 "${MODELS:-5}"); do
     for version in 1 2; do
         for port in $on_port $off_port; do
             curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d @- \
