@@ -271,6 +271,42 @@ struct AlertmanagerTests {
         await bearer.shutdown()
     }
 
+    @Test("an https Alertmanager is reached with its ca_file and refused without it, each on its own")
+    func httpsWithCAFile() async throws {
+        // A real HTTPS server with a certificate from a throwaway CA, accepting every POST.
+        let server = try await TLSTests.HTTPSBackend.start()
+        defer { server.stop() }
+        let rules = try Self.ruleFile(
+            "groups:\n  - name: always\n    interval: 300ms\n    rules:\n      - alert: Always\n        expr: vector(1)\n")
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let sections = """
+            rules:
+              files: [\(rules)]
+            alerting:
+              alertmanagers:
+                - url: https://127.0.0.1:\(server.port)
+                  ca_file: \(server.caFile)
+                - url: https://127.0.0.1:\(server.port)/untrusted
+            storage:
+              scrape_interval: 100ms
+
+            """
+        try await withSidecar(sections: sections) { _, sidecar in
+            let scrape = try await eventually("one Alertmanager taking alerts and the other refusing them") {
+                let scrape = try await sidecar.scrape()
+                let sent = scrape.value("modelwatch_notifications_total", ["result": "sent"])
+                let failed = scrape.value("modelwatch_notifications_total", ["result": "failed"])
+                return sent >= 1 && failed >= 1 ? scrape : nil
+            }
+            // Only the first can have taken them: the second's certificate check fails every time.
+            #expect(scrape.value("modelwatch_notifications_total", ["result": "sent"]) >= 1)
+            // Each Alertmanager's failures are its own: only the untrusted one is refused, and said so.
+            let refusals = sidecar.log.split(separator: "\n").filter { $0.contains("Alertmanager did not take alerts") }
+            #expect(!refusals.isEmpty)
+            #expect(refusals.allSatisfy { $0.contains("/untrusted/api/v2/alerts") }, "\(refusals)")
+        }
+    }
+
     /// When the sidecar's `/api/v1/alerts` says the alert named `name` became active.
     static func activeAt(of name: String, _ sidecar: ModelWatchProcess) async throws -> Date? {
         let answer = QueryAPITests.json(try await QueryAPITests.get(sidecar, "/api/v1/alerts"))
