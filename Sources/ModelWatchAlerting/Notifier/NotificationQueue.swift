@@ -1,4 +1,4 @@
-public import ModelWatchQuery
+import ModelWatchQuery
 
 /// The alerts waiting to go to one Alertmanager, at most `capacity` of them.
 ///
