@@ -4,7 +4,7 @@
 #   bash .ci/setup.sh demo   what the demo (examples/demo.sh) uses: libcurl and SQLite to build,
 #                            curl, and MLServer with scikit-learn in .venv (about 530 MB)
 #   bash .ci/setup.sh        everything the tests and benchmarks use besides: nginx, wrk, the sqlite3
-#                            shell, Prometheus with promtool, headless Chromium (the status page's
+#                            shell, Prometheus with promtool, Alertmanager, headless Chromium (the status page's
 #                            test), the KServe Python server in .venv-kserve
 #                            (its pins clash with MLServer's), numpy, scipy and Evidently in
 #                            .venv-oracle (the drift tests' oracle), and hadolint and
@@ -25,7 +25,7 @@ sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
 packages=(libcurl4-openssl-dev libsqlite3-dev curl)
-if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk prometheus chromium); fi
+if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk prometheus prometheus-alertmanager chromium); fi
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for package in "${packages[@]}"; do

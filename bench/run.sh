@@ -7,7 +7,6 @@
 # Needs nginx-light and wrk (bash .ci/setup.sh installs them). Builds ModelWatch in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source bench/common.sh
 duration=${1:-10}
 connections=${2:-32}
 rounds=${3:-2}
@@ -15,13 +14,14 @@ work=$(mktemp -d /tmp/modelwatch-bench.XXXXXX)
 out=bench/out
 mkdir -p "$out"
 
+source bench/lib.sh
 backend_port=$(free_port); nginx_port=$(free_port); modelwatch_port=$(free_port); admin_port=$(free_port)
 plain_port=$(free_port); plain_admin_port=$(free_port)
 
 swift build -c release --product modelwatch >/dev/null
 binary=$(swift build -c release --show-bin-path)/modelwatch
 
-backend_config "$backend_port"
+write_backend "$backend_port"
 mkdir -p "$work/proxy"
 cat > "$work/proxy/nginx.conf" <<CONF
 worker_processes auto;
@@ -60,12 +60,7 @@ for port in $backend_port $nginx_port $modelwatch_port $plain_port; do
     for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" -X POST -d '{}' && break; sleep 0.1; done
 done
 
-# A typical OIP v2 request body.
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
-LUA
+write_request
 
 declare -A total_rps total_p50 total_p99
 targets="direct nginx modelwatch plain"

@@ -14,7 +14,7 @@ if [ -z "${MODELWATCH_BENCH_LOCKED:-}" ]; then
     exec env MODELWATCH_BENCH_LOCKED=1 flock -o /tmp/bench.lock "$0" "$@"
 fi
 cd "$(dirname "$0")/.."
-source bench/common.sh
+source bench/lib.sh
 duration=${1:-10}
 connections=${2:-32}
 rounds=${3:-2}
@@ -29,7 +29,7 @@ swift build -c release --product modelwatch >/dev/null
 binary=${MODELWATCH_BINARY:-$(swift build -c release --show-bin-path)/modelwatch}
 .venv-onnx/bin/python bench/shadow_model.py "$work/tree.onnx"
 
-backend_config "$backend_port"
+write_backend "$backend_port"
 nginx -p "$work/backend" -c "$work/backend/nginx.conf" & pids+=($!)
 
 # Starts a sidecar with an optional shadow section; sets $port and $admin.

@@ -1,3 +1,4 @@
+import Glibc
 public import Logging
 import ModelWatchDrift
 import ModelWatchMetrics
@@ -36,14 +37,17 @@ public enum Sidecar {
 
     private static func run(configuration: ModelWatchConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
+        let catalogue = MetricCatalogue(version: Self.version)
         let readiness = ReadinessProbe(
             client: client,
             target: configuration.readiness.target,
             interval: configuration.readiness.interval,
             timeout: configuration.readiness.timeout,
-            logger: logger
+            logger: logger,
+            // The store's self-scrape, and so the sidecar's own rules, see every probe's verdict,
+            // not only the one a /metrics scrape last asked for.
+            observe: { status in catalogue.setUpstreamUp(status.isReady) }
         )
-        let catalogue = MetricCatalogue(version: Self.version)
         let models = configuration.models
         // Opened before any port is bound: a store another process holds stops the start with its reason.
         let recorder =
@@ -54,13 +58,21 @@ public enum Sidecar {
             ? await DriftTracker.start(configuration: configuration.drift, catalogue: catalogue, recorder: recorder, logger: logger) : nil
         // Rules run on the store's history; the API shows their latest state.
         let board = RuleStatusBoard(groups: configuration.rules.groups, defaultInterval: configuration.rules.evaluationInterval)
+        let evaluatesRules = recorder != nil && !configuration.rules.groups.isEmpty
+        let notifier =
+            evaluatesRules && !configuration.alerting.alertmanagers.isEmpty
+            ? AlertNotifier(configuration: configuration.alerting, catalogue: catalogue, logger: logger) : nil
+        let externalURL =
+            configuration.alerting.externalURL
+            ?? AlertingConfiguration.defaultExternalURL(hostName: Self.hostName, admin: configuration.admin.listen)
         let rules =
             recorder.flatMap { recorder in
-                configuration.rules.groups.isEmpty
-                    ? nil
-                    : RuleEvaluationService(
-                        configuration: configuration.rules, storagePath: configuration.storage.path, recorder: recorder, board: board,
+                evaluatesRules
+                    ? RuleEvaluationService(
+                        configuration: configuration.rules, alerting: configuration.alerting, externalURL: externalURL,
+                        notifier: notifier, storagePath: configuration.storage.path, recorder: recorder, board: board,
                         catalogue: catalogue, logger: logger)
+                    : nil
             }
         let shadow =
             configuration.analysis.enabled && !configuration.shadow.models.isEmpty
@@ -123,7 +135,8 @@ public enum Sidecar {
         // Shutdown runs in reverse order: the data port drains first, then the pipeline analyses
         // what it was handed, the shadow threads compare what was queued, drift seals the live
         // minute, the recorder writes a last snapshot of it all, and the upstream client goes last.
-        let optional: [(any Service)?] = [client, recorder, drift, shadow, rules, pipeline, admin, readiness, proxy]
+        // The notifier stops after the rules that feed it.
+        let optional: [(any Service)?] = [client, recorder, drift, shadow, notifier, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -133,6 +146,14 @@ public enum Sidecar {
             )
         )
         try await serviceGroup.run()
+    }
+
+    /// This machine's host name, for the default external URL, as Prometheus takes `os.Hostname()`.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
     }
 
     /// Serves the query API (and `/healthz`, `/readyz`) over an existing store file, read-only:

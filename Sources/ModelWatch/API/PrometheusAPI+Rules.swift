@@ -70,7 +70,8 @@ extension PrometheusAPI {
         return head + state + "\"value\":\(JSONString.quoted(alert.valueText))}"
     }
 
-    private static func object(_ pairs: [(String, String)]) -> String {
+    /// A JSON object of string values, in the order given.
+    static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(JSONString.quoted($0.0)):\(JSONString.quoted($0.1))" }.joined(separator: ",") + "}"
     }
 

@@ -53,7 +53,8 @@ public enum ConfigurationLoader {
             drift: draft.drift,
             query: draft.query,
             rules: draft.rules,
-            shadow: draft.shadow
+            shadow: draft.shadow,
+            alerting: draft.alerting
         )
         try ConfigurationChecks.check(configuration, origins: draft.origins)
         return configuration
@@ -74,6 +75,7 @@ struct Draft {
     var query = QueryConfiguration()
     var rules = RulesConfiguration()
     var shadow = ShadowConfiguration()
+    var alerting = AlertingConfiguration()
     /// Where the values that `ConfigurationChecks` may refuse came from.
     var origins: [String: ConfigurationOrigin] = [:]
 
@@ -185,6 +187,10 @@ struct DocumentReader {
             case "shadow":
                 try self.readShadow(value, into: &draft.shadow)
                 draft.origins["shadow.models"] = self.origin(value)
+            case "global":
+                try self.readGlobal(value, into: &draft.alerting)
+            case "alerting":
+                try self.readAlerting(value, into: &draft.alerting)
             default:
                 throw self.unknownKey(key, section: nil)
             }
@@ -400,7 +406,7 @@ struct DocumentReader {
     func unknownKey(_ key: Key, section: String?) -> ConfigurationError {
         let known: String
         switch section {
-        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query, rules, shadow"
+        case nil: known = "server, admin, upstream, analysis, models, storage, drift, query, rules, shadow, global, alerting"
         case "query": known = "timeout, max_samples, max_concurrency, max_queued"
         case "drift":
             known = "enabled, window, min_samples, method, sample_per_minute, max_features, range_tolerance, thresholds, models"
@@ -414,6 +420,11 @@ struct DocumentReader {
         case "models": known = "default, names, max_models, max_versions"
         case "server": known = "listen, max_body_size, header_timeout, idle_timeout, grace_period, event_loop_threads, max_connections"
         case "admin": known = "listen"
+        case "rules": known = "files, evaluation_interval"
+        case "global": known = "external_labels, external_url"
+        case "alerting": known = "alertmanagers, queue_capacity, resend_delay"
+        case "alerting.alertmanagers": known = "url, timeout, basic_auth, bearer_token, bearer_token_file, ca_file"
+        case "alerting.alertmanagers.basic_auth": known = "username, password, password_file"
         default:
             known =
                 "url, connect_timeout, timeout, max_connections, ca_file, transfer_threads, readiness_path, readiness_interval, readiness_timeout"

@@ -17,6 +17,8 @@ public struct ModelWatchConfiguration: Sendable {
     public var rules: RulesConfiguration
     /// Models whose answers are compared with a reference model or a second backend.
     public var shadow: ShadowConfiguration
+    /// Alertmanagers, external labels and the external URL.
+    public var alerting: AlertingConfiguration
 
     public init(
         server: ProxyServerConfiguration = ProxyServerConfiguration(),
@@ -29,7 +31,8 @@ public struct ModelWatchConfiguration: Sendable {
         drift: DriftConfiguration = DriftConfiguration(),
         query: QueryConfiguration = QueryConfiguration(),
         rules: RulesConfiguration = RulesConfiguration(),
-        shadow: ShadowConfiguration = ShadowConfiguration()
+        shadow: ShadowConfiguration = ShadowConfiguration(),
+        alerting: AlertingConfiguration = AlertingConfiguration()
     ) {
         self.server = server
         self.admin = admin
@@ -42,6 +45,7 @@ public struct ModelWatchConfiguration: Sendable {
         self.query = query
         self.rules = rules
         self.shadow = shadow
+        self.alerting = alerting
     }
 
     /// One line naming where traffic comes in and goes out.

@@ -8,9 +8,14 @@ import ServiceLifecycle
 /// Evaluates the configured rule groups, each on its own interval: reads through a read plane of
 /// its own (so query API load never delays an alert), writes recorded series, `ALERTS` and
 /// `ALERTS_FOR_STATE` through the recorder's writer thread, and restores `for` timers from
-/// `ALERTS_FOR_STATE` after the first evaluation, as Prometheus does.
+/// `ALERTS_FOR_STATE` after the first evaluation, as Prometheus does; hands the alerts due to
+/// the notifier.
 final class RuleEvaluationService: Service {
     private let configuration: RulesConfiguration
+    private let externalLabels: [String: String]
+    private let externalURL: String
+    private let resendDelay: Int64
+    private let notifier: AlertNotifier?
     private let readPlane: ReadPlane
     private let recorder: StoreRecorder
     private let board: RuleStatusBoard
@@ -18,11 +23,18 @@ final class RuleEvaluationService: Service {
     private let options: QueryEngine.Options
     private let logger: Logger
 
+    /// - Parameters:
+    ///   - externalURL: the sidecar's external URL, resolved (templates and generator URLs).
+    ///   - notifier: where alerts go; `nil` without Alertmanagers.
     init(
-        configuration: RulesConfiguration, storagePath: String, recorder: StoreRecorder, board: RuleStatusBoard, catalogue: MetricCatalogue,
-        logger: Logger
+        configuration: RulesConfiguration, alerting: AlertingConfiguration, externalURL: String, notifier: AlertNotifier?,
+        storagePath: String, recorder: StoreRecorder, board: RuleStatusBoard, catalogue: MetricCatalogue, logger: Logger
     ) {
         self.configuration = configuration
+        self.externalLabels = alerting.externalLabels
+        self.externalURL = externalURL
+        self.resendDelay = alerting.resendDelay
+        self.notifier = notifier
         // One reader: groups take turns; the API's readers are apart.
         self.readPlane = ReadPlane(path: storagePath, readers: 1, maxWaiting: max(configuration.groups.count, 1))
         self.recorder = recorder
@@ -46,7 +58,10 @@ final class RuleEvaluationService: Service {
     }
 
     private func evaluate(_ group: RuleGroup, index: Int) async {
-        var evaluator = RuleGroupEvaluator(group: group, defaultInterval: self.configuration.evaluationInterval)
+        var evaluator = RuleGroupEvaluator(
+            group: group, defaultInterval: self.configuration.evaluationInterval, externalLabels: self.externalLabels,
+            externalURL: self.externalURL)
+        if self.notifier != nil { evaluator.resendDelay = self.resendDelay }
         // Prometheus writes no ALERTS until the saved state is back.
         evaluator.writesAlertSeries = false
         let metrics = self.catalogue.ruleGroupMetrics(group: group.name)
@@ -71,6 +86,7 @@ final class RuleEvaluationService: Service {
                 evaluator = next
                 restored = true
                 self.board.update(index, evaluator)
+                self.notifier?.send(evaluation.notifications)
                 // SQLite keeps no NaN payloads, so stale markers are not written; the store's own
                 // lookback ends a vanished series.
                 let rows = evaluation.outputs.filter { !StaleMarker.isStale($0.value) }.map { output in

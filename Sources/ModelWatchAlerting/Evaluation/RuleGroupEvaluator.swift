@@ -46,6 +46,8 @@ public struct RuleGroupEvaluator: Sendable {
         public var failures = 0
         /// Alert transitions, per alerting rule name.
         public var transitions: [(rule: String, transition: AlertStateMachine.Transition)] = []
+        /// Alerts due to go to Alertmanager, when the group has a `resendDelay`.
+        public var notifications: [AlertNotification] = []
     }
 
     /// The group.
@@ -58,6 +60,9 @@ public struct RuleGroupEvaluator: Sendable {
     public var externalURL: String
     /// Whether alerting rules write `ALERTS` and `ALERTS_FOR_STATE` (Prometheus holds them back until state is restored).
     public var writesAlertSeries = true
+    /// How often an unchanged firing or resolved alert goes to Alertmanager again, milliseconds;
+    /// `nil` computes no notifications (rule unit tests, a sidecar without Alertmanagers).
+    public var resendDelay: Int64?
     /// The rules' state, in group order.
     public private(set) var rules: [RuleState]
     /// Milliseconds: the last evaluation's time.
@@ -191,6 +196,12 @@ public struct RuleGroupEvaluator: Sendable {
             } catch {
                 self.rules[index].machine = machine
                 throw RuleEvaluationError(error.description)
+            }
+            if let resendDelay = self.resendDelay {
+                evaluation.notifications += machine.alertsToSend(at: time, resendDelay: resendDelay, interval: self.interval).map {
+                    AlertNotification(
+                        alert: $0, expression: rule.expressionText, externalLabels: self.externalLabels, externalURL: self.externalURL)
+                }
             }
             self.rules[index].machine = machine
             evaluation.transitions += transitions.map { (rule.name, $0) }

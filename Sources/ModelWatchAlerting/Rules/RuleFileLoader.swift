@@ -136,7 +136,7 @@ public enum RuleFileLoader {
     }
 
     /// `[a-zA-Z_][a-zA-Z0-9_]*`
-    static func isLabelName(_ text: String) -> Bool {
+    public static func isLabelName(_ text: String) -> Bool {
         guard let first = text.utf8.first, first == UInt8(ascii: "_") || Self.isLetter(first) else { return false }
         return text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || Self.isLetter($0) || ($0 >= 48 && $0 <= 57) }
     }

@@ -34,6 +34,11 @@ public struct Alert: Sendable {
     public var resolvedAt: Int64?
     /// Milliseconds: when the series vanished while `keep_firing_for` keeps the alert firing.
     public var keepFiringSince: Int64?
+    /// Milliseconds: when it was last handed to the notifier.
+    public var lastSentAt: Int64?
+    /// Milliseconds: the `endsAt` of the last send of a firing alert, after which Alertmanager
+    /// resolves it by itself unless it hears again.
+    public var validUntil: Int64?
 
     /// A new alert, pending from `activeAt`.
     public init(labels: Labels, annotations: [String: String], value: Double, activeAt: Int64) {

@@ -122,6 +122,31 @@ public struct AlertStateMachine: Sendable {
         return transitions
     }
 
+    /// Marks and returns the alerts due to go to Alertmanager at `time`, as Prometheus 2.42's
+    /// `AlertingRule.sendAlerts` picks them: firing and resolved alerts not sent for longer than
+    /// `resendDelay`, and any alert resolved since it was last sent. Each firing one is valid for
+    /// four times `max(resendDelay, interval)`, so two lost evaluations or sends never resolve it
+    /// by accident in Alertmanager.
+    /// - Parameters:
+    ///   - time: the evaluation time, milliseconds.
+    ///   - resendDelay: how often an unchanged alert is sent again, milliseconds (Prometheus: 1 minute).
+    ///   - interval: the group's evaluation interval, milliseconds.
+    /// - Returns: the alerts to send, in label order, with `validUntil` set.
+    public mutating func alertsToSend(at time: Int64, resendDelay: Int64, interval: Int64) -> [Alert] {
+        var due: [Alert] = []
+        for labels in self.active.keys.sorted() {
+            guard var alert = self.active[labels], alert.state != .pending else { continue }
+            let resolvedSinceSent = alert.resolvedAt.map { resolved in alert.lastSentAt.map { resolved > $0 } ?? true } ?? false
+            let resendDue = alert.lastSentAt.map { $0 + resendDelay < time } ?? true
+            guard resolvedSinceSent || resendDue else { continue }
+            alert.lastSentAt = time
+            alert.validUntil = time + 4 * max(resendDelay, interval)
+            self.active[labels] = alert
+            due.append(alert)
+        }
+        return due
+    }
+
     /// Alerts pending or firing, in label order.
     public var current: [Alert] {
         self.active.values.filter { $0.state != .inactive }.sorted { $0.labels < $1.labels }

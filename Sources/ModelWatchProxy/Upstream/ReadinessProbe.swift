@@ -28,10 +28,17 @@ public final class ReadinessProbe: Service, Sendable {
     private let interval: Duration
     private let timeout: Duration
     private let logger: Logger
+    private let observe: @Sendable (Status) -> Void
     private let latest = NIOLockedValueBox(Status(isReady: false, detail: "the backend has not been probed yet"))
 
-    public init(client: UpstreamClient, target: Target, interval: Duration, timeout: Duration, logger: Logger) {
+    /// - Parameter observe: told every verdict as it is reached, so what depends on it (the
+    ///   `modelwatch_upstream_up` gauge the store records) is current without anyone asking.
+    public init(
+        client: UpstreamClient, target: Target, interval: Duration, timeout: Duration, logger: Logger,
+        observe: @escaping @Sendable (Status) -> Void = { _ in }
+    ) {
         self.client = client
+        self.observe = observe
         self.target = target
         self.interval = interval
         self.timeout = timeout
@@ -78,6 +85,7 @@ public final class ReadinessProbe: Service, Sendable {
             defer { latest = status }
             return latest
         }
+        self.observe(status)
         if previous.isReady != status.isReady {
             self.logger.info("backend readiness changed", metadata: ["upstream.ready": "\(status.isReady)", "detail": "\(status.detail)"])
         }

@@ -66,18 +66,18 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
         }
         let scheme = parts[0].lowercased()
         guard scheme == "http" || scheme == "https" else {
-            throw ParseError(description: "the upstream scheme must be http or https, got \"\(scheme)\"")
+            throw ParseError(description: "the scheme must be http or https, got \"\(scheme)\"")
         }
         let rest = parts[1]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var path = String(rest[authorityEnd...])
         guard !path.contains("?"), !path.contains("#") else {
-            throw ParseError(description: "the upstream URL may not carry a query or fragment: \"\(text)\"")
+            throw ParseError(description: "the URL may not carry a query or fragment: \"\(text)\"")
         }
         while path.hasSuffix("/") { path.removeLast() }
         guard !authority.isEmpty, !authority.contains("@") else {
-            throw ParseError(description: "the upstream URL needs a host (and no credentials): \"\(text)\"")
+            throw ParseError(description: "the URL needs a host (and no credentials): \"\(text)\"")
         }
         let host: Substring
         let portText: Substring?

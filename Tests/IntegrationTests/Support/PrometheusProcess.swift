@@ -2,63 +2,43 @@ import Foundation
 import TestSupport
 
 /// A real Prometheus server (Debian's `prometheus` package) scraping the sidecar's admin port
-/// every 500 ms, with its storage in a temporary folder, queried over its HTTP API.
-final class PrometheusProcess: @unchecked Sendable {
-    // @unchecked Sendable: the `Process` is driven by one test at a time.
+/// every 500 ms, with its storage in a temporary folder, queried over its HTTP API; optionally
+/// evaluating rule files every `evaluationInterval`.
+final class PrometheusProcess: Sendable {
+    private let server: ServerProcess
 
-    let port: Int
-    private let process: Process
-    private let logPath: String
+    var port: Int { self.server.port }
 
-    private init(process: Process, port: Int, logPath: String) {
-        self.process = process
-        self.port = port
-        self.logPath = logPath
+    private init(server: ServerProcess) {
+        self.server = server
     }
 
-    deinit {
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
-    }
-
-    static func start(scraping targets: Int...) async throws -> PrometheusProcess {
-        guard let binary = Tool.find("prometheus") else { throw TestFailure("prometheus is not installed: run `bash .ci/setup.sh` first") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let configuration = """
+    static func start(scraping targets: Int..., ruleFiles: [String] = [], evaluationInterval: String = "500ms") async throws
+        -> PrometheusProcess
+    {
+        let directory = try ServerProcess.makeDirectory("prometheus")
+        var configuration = """
             global:
               scrape_interval: 500ms
-              evaluation_interval: 500ms
+              evaluation_interval: \(evaluationInterval)
             scrape_configs:
               - job_name: modelwatch
                 static_configs:
                   - targets: [\(targets.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
             """
+        if !ruleFiles.isEmpty { configuration += "\nrule_files: [\(ruleFiles.joined(separator: ", "))]\n" }
         let configurationPath = directory.appendingPathComponent("prometheus.yml").path
         try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
-        let port = try await freePort()
-        let logPath = directory.appendingPathComponent("prometheus.log").path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--config.file=\(configurationPath)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ]
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let server = PrometheusProcess(process: process, port: port, logPath: logPath)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw TestFailure("prometheus exited at start:\n\(server.log)") }
-            if let response = try? await TestClient.send(port: port, path: "/-/ready"), response.status == 200 { return server }
-            try await Task.sleep(for: .milliseconds(100))
+        let server = try await ServerProcess.start("prometheus", in: directory) { port in
+            [
+                "--config.file=\(configurationPath)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            ]
         }
-        throw TestFailure("prometheus did not become ready:\n\(server.log)")
+        return PrometheusProcess(server: server)
     }
 
-    var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+    var log: String { self.server.log }
 
     /// Runs an instant PromQL query.
     /// - Returns: each series' labels and value.
@@ -92,12 +72,7 @@ final class PrometheusProcess: @unchecked Sendable {
     }
 
     func stop() async {
-        self.process.terminate()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while self.process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        await self.server.stop()
     }
 }
 

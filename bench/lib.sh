@@ -1,13 +1,12 @@
-# Shared by the data-plane benchmarks (sourced, not run): a free loopback port, the fast nginx
-# backend that answers a fixed Open Inference Protocol prediction, and one wrk measurement.
-# Callers set `work` (a scratch folder), `duration` and `connections`.
+# Shared by the data-plane benchmarks (run.sh, rules.sh); sourced with `work`, `duration` and
+# `connections` set.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# A fast backend on 127.0.0.1:$1: a fixed OIP v2 prediction, the size of a small real answer.
-# Writes its configuration under $work/backend; the caller starts it with `start_backend`.
-backend_config() {
-    local port=$1
+# write_backend PORT: nginx's configuration for a fast backend in $work/backend: a fixed OIP v2
+# prediction, the size of a small real answer.
+write_backend() {
+    local backend_port=$1
     local answer='{"model_name":"iris","model_version":"v1","id":"bench","parameters":{},"outputs":[{"name":"predict","shape":[1,1],"datatype":"INT64","parameters":{"content_type":"np"},"data":[0]}]}'
     mkdir -p "$work/backend"
     cat > "$work/backend/nginx.conf" <<CONF
@@ -21,7 +20,7 @@ http {
     client_body_temp_path $work/backend/body;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$backend_port;
         location / {
             default_type application/json;
             client_body_buffer_size 64k;
@@ -32,7 +31,16 @@ http {
 CONF
 }
 
-# Prints "requests/s p50_ms p99_ms" for one wrk run of $work/post.lua against port $1.
+# A typical OIP v2 request body.
+write_request() {
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+LUA
+}
+
+# Prints "requests/s p50_ms p99_ms" for one wrk run.
 measure() {
     wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$1/v2/models/iris/infer" > "$work/wrk.txt"
     python3 - "$work/wrk.txt" <<'PY'
@@ -49,3 +57,4 @@ if errors:
 print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
 PY
 }
+
