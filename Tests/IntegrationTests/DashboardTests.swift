@@ -215,6 +215,10 @@ struct DashboardTests {
                 }
             }
         }
+        // The status page shows the shadow comparisons beside the model's row.
+        let page = try await TestClient.send(port: serving.adminPort, path: "/").text
+        #expect(page.contains("<th>Shadow match (1h)</th>"), "\(page.prefix(2000))")
+        #expect(page.contains(#"<td class="num shadow">100.00 % of "#), "\(page.prefix(4000))")
         #expect(failures.isEmpty, "\(failures.count) of \(total) queries differ:\n\(failures.joined(separator: "\n"))")
         #expect(empty.isEmpty, "\(empty.count) of \(total / 2) queries returned no data:\n\(empty.joined(separator: "\n"))")
         print(

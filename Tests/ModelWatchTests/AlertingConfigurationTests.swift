@@ -103,7 +103,7 @@ struct AlertingConfigurationTests {
             ("global:\n  external_url: modelwatch:9464\n", "modelwatch.yaml:4: global.external_url: expected a URL"),
             (
                 "alerts: {}\n",
-                "modelwatch.yaml:3: alerts: unknown key (expected one of: server, admin, upstream, analysis, models, storage, drift, query, rules, global, alerting)"
+                "modelwatch.yaml:3: alerts: unknown key (expected one of: server, admin, upstream, analysis, models, storage, drift, query, rules, shadow, global, alerting)"
             ),
         ])
     func refusesBadValues(yaml: String, expected: String) {

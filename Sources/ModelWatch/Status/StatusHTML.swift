@@ -10,10 +10,12 @@ enum StatusHTML {
         if overview.rows.isEmpty {
             body += "<p class=\"muted\">No traffic recorded yet.</p>\n"
         } else {
+            // The shadow column appears once a model is shadowed.
+            let shadowed = overview.rows.contains { $0.shadow != nil }
             body += """
                 <table>
                 <tr><th>Model</th><th>Version</th><th>Requests</th><th>Rate (5m)</th><th>Errors (5m)</th><th>p99 (5m)</th><th>Drift</th>\
-                <th>Rate, last hour</th><th>p99, last hour</th></tr>
+                \(shadowed ? "<th>Shadow match (1h)</th>" : "")<th>Rate, last hour</th><th>p99, last hour</th></tr>
 
                 """
             for row in overview.rows {
@@ -33,6 +35,7 @@ enum StatusHTML {
                 body += "<td class=\"num\">\(row.errorRatio.map { Self.percent($0) } ?? "—")</td>"
                 body += "<td class=\"num\">\(row.p99.map { Self.seconds($0) } ?? "—")</td>"
                 body += "<td>\(drift)</td>"
+                if shadowed { body += "<td class=\"num shadow\">\(Self.shadow(row.shadow))</td>" }
                 body += "<td>\(SVGChart.render(row.rateChart, unit: "/s"))</td>"
                 body += "<td>\(SVGChart.render(row.p99Chart, unit: "s"))</td></tr>\n"
             }
@@ -40,6 +43,19 @@ enum StatusHTML {
         }
         body += Self.alerts(overview.alerts)
         return Self.page(title: "ModelWatch", body: body)
+    }
+
+    /// "99.9% of 1 000", with the errors when there were any; a dash for a model not shadowed.
+    static func shadow(_ summary: StatusPage.ShadowSummary?) -> String {
+        guard let summary else { return "—" }
+        guard let rate = summary.matchRate else {
+            return summary.errors > 0 ? "\(GoFloat.format(summary.errors.rounded())) errors" : "<span class=\"muted\">none yet</span>"
+        }
+        let compared = GoFloat.format((summary.matched + summary.mismatched).rounded())
+        let errors = summary.errors >= 0.5 ? ", \(GoFloat.format(summary.errors.rounded())) errors" : ""
+        let text = "\(Self.percent(rate)) of \(compared)\(errors)"
+        // Marked as the shipped ModelShadowMismatchRatioHigh alert would judge it: over 1% disagree.
+        return rate < 0.99 ? "<span class=\"badge drift\">\(Self.escape(text))</span>" : text
     }
 
     static func model(_ model: String, overview: StatusPage.Overview, drift: [StatusPage.FeatureDrift], version: String) -> String {

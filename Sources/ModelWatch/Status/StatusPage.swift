@@ -53,8 +53,19 @@ struct StatusPage: Sendable {
         var rate: Double = 0
         var errorRatio: Double?
         var p99: Double?
+        /// Shadow comparisons over the last hour, when the model is shadowed.
+        var shadow: ShadowSummary?
         var rateChart: [Point] = []
         var p99Chart: [Point] = []
+    }
+
+    /// How the backend's answers compared with the shadow's over the last hour.
+    struct ShadowSummary: Sendable {
+        var matched: Double = 0
+        var mismatched: Double = 0
+        var errors: Double = 0
+        /// Matches among the comparisons that ran; `nil` before any did.
+        var matchRate: Double? { self.matched + self.mismatched > 0 ? self.matched / (self.matched + self.mismatched) : nil }
     }
 
     /// One feature's (or output's) drift statistics and verdict.
@@ -120,6 +131,16 @@ struct StatusPage: Sendable {
                 rows[row(series.labels)]?.rateChart = series.points
             }
             for series in try matrix(quantile) { rows[row(series.labels)]?.p99Chart = series.points }
+            for sample in try vector("sum by (model, version, result) (increase(modelwatch_shadow_comparisons_total[1h]))") {
+                let key = row(sample.labels)
+                var shadow = rows[key]?.shadow ?? ShadowSummary()
+                switch sample.labels["result"] {
+                case "match": shadow.matched += sample.value
+                case "mismatch": shadow.mismatched += sample.value
+                default: shadow.errors += sample.value
+                }
+                rows[key]?.shadow = shadow
+            }
 
             var verdicts: [String: [(feature: String, verdict: String)]] = [:]
             var statistics: [String: [String: [DriftStatistic: Double]]] = [:]
