@@ -84,8 +84,8 @@ struct DashboardTests {
     /// The serving sidecar's settings: drift against the demo's iris baseline over one-minute
     /// windows, the rules we ship evaluated every second, and every request shadowed by the
     /// backend model's skl2onnx conversion in `folder` (labels compared as numbers, so the error
-    /// panels have values).
-    static func servingSections(shadowModels folder: URL) -> String {
+    /// panels have values); alerts go to an Alertmanager at `alertmanagerPort`, where none listens.
+    static func servingSections(shadowModels folder: URL, alertmanagerPort: Int) -> String {
         let root = ModelServerProcess.repositoryRoot
         let features = ["sepal_length", "sepal_width", "petal_length", "petal_width"].enumerated()
             .map { "        \($1): input-0[\($0)]\n" }.joined()
@@ -104,6 +104,9 @@ struct DashboardTests {
             rules:
               files: [\(root.appendingPathComponent("alerts/modelwatch.rules.yaml").path)]
               evaluation_interval: 1s
+            alerting:
+              alertmanagers:
+                - url: http://127.0.0.1:\(alertmanagerPort)
             shadow:
               models:
                 iris:
@@ -125,7 +128,7 @@ struct DashboardTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let mlserver = try await ShadowModels.startMLServer(folder, variant: "v1")
         try await withModelServer(mlserver) { mlserver in
-            let sections = Self.servingSections(shadowModels: folder)
+            let sections = Self.servingSections(shadowModels: folder, alertmanagerPort: try await freePort())
             try await withSidecar(upstream: "http://127.0.0.1:\(mlserver.httpPort)", sections: sections) { serving in
                 // A second sidecar in front of an OpenAI-compatible backend feeds the LLM panels; a
                 // request the backend never answers gives a backend error.
