@@ -26,6 +26,9 @@ binary="$(MODELWATCH_FUZZ=1 swift build -c release --scratch-path "$scratch" --s
 rm -rf "$scratch/seeds"
 python3 bench/fuzz-seeds.py "$scratch/seeds"
 
+# A trap is libFuzzer's to catch (it writes the input that caused it), not the Swift backtracer's.
+export SWIFT_BACKTRACE=enable=no
+
 exec 9>/tmp/bench.lock
 if ! flock -w "${FUZZ_LOCK_WAIT:-600}" 9; then
     echo "fuzz: /tmp/bench.lock is still held by another measurement; running without it"
