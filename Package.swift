@@ -229,3 +229,33 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzz targets (issue 18) exist only when bench/fuzz.sh sets MODELWATCH_FUZZ=1 and builds in its
+// own scratch path, so the normal build, its tests and CI never compile or instrument them. Our own
+// library targets then get libFuzzer's coverage instrumentation (`-sanitize=fuzzer` when compiling
+// adds only the counters; libFuzzer itself is linked into the fuzz executable alone) and
+// testability, so the harness can reach internal parsers such as `ServerSentEvents`.
+if Context.environment["MODELWATCH_FUZZ"] == "1" {
+    for target in package.targets where target.type == .regular && target.name.hasPrefix("ModelWatch") {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=fuzzer", "-enable-testing"])]
+    }
+    package.targets.append(
+        .executableTarget(
+            name: "modelwatch-fuzz",
+            dependencies: [
+                "ModelWatch",
+                "ModelWatchDrift",
+                "ModelWatchProtocols",
+                "ModelWatchProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/Fuzz",
+            swiftSettings: sharedSwiftSettings + [.unsafeFlags(["-sanitize=fuzzer"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]
+        )
+    )
+    package.products.append(.executable(name: "modelwatch-fuzz", targets: ["modelwatch-fuzz"]))
+}

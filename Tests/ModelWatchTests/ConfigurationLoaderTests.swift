@@ -163,6 +163,29 @@ struct ConfigurationLoaderTests {
         }
     }
 
+    /// Found by fuzzing the loader (bench/fuzz.sh, issue 18): a number too large for the
+    /// integer it becomes trapped and took `check` and `serve` down instead of naming the key.
+    @Test(
+        "a duration or size too large to represent is refused with its key",
+        arguments: [
+            (
+                "upstream:\n  url: http://a:1\nanalysis:\n  memory_limit: "
+                    + "25688888888888888888888888888888888888888888888888888888888888888888888888888MiB\n",
+                4, "analysis.memory_limit"
+            ),
+            ("upstream:\n  url: http://a:1\nserver:\n  header_timeout: 1e300s\n", 4, "server.header_timeout"),
+            ("upstream:\n  url: http://a:1\n  timeout: 300000d\n", 3, "upstream.timeout"),
+        ]
+    )
+    func valueTooLarge(yaml: String, line: Int, key: String) {
+        #expect {
+            try ConfigurationLoader.load(path: "modelwatch.yaml", contents: yaml)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.line == line && error.key == key
+        }
+    }
+
     @Test("broken YAML is reported with its line")
     func brokenYAML() {
         #expect {

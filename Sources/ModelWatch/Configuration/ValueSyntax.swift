@@ -9,7 +9,9 @@ enum ValueSyntax {
             let number = text.dropLast(unit.suffix.count).trimmingTrailingSpaces()
             // "ms" is tried before "s" and "m", so "5ms" is never read as seconds or minutes.
             guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return .nanoseconds(Int64((value * unit.nanoseconds).rounded()))
+            // Beyond about 292 years a duration has no Int64 of nanoseconds: refused, not trapped on.
+            guard let nanoseconds = Int64(exactly: (value * unit.nanoseconds).rounded()) else { return nil }
+            return .nanoseconds(nanoseconds)
         }
         return nil
     }
@@ -23,7 +25,8 @@ enum ValueSyntax {
         for unit in units where text.hasSuffix(unit.suffix) {
             let number = text.dropLast(unit.suffix.count).trimmingTrailingSpaces()
             guard let value = Double(number), value >= 0, value.isFinite else { return nil }
-            return Int((value * Double(unit.factor)).rounded())
+            // A size beyond Int.max bytes is refused, not trapped on.
+            return Int(exactly: (value * Double(unit.factor)).rounded())
         }
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 
 /// A whole, buffered answer from the backend: for requests the sidecar makes itself (a shadow
 /// copy of a request), never for the proxied traffic, which is streamed.
