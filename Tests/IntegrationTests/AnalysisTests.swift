@@ -139,8 +139,10 @@ struct AnalysisTests {
                 received += buffer[0..<count]
             }
             close(socket)
-            backend.gate.open()
+            // The exchange ends when the sidecar sees the client go; only then may the backend
+            // finish (before, the sidecar could write the rest into the closing socket in time).
             let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
+            backend.gate.open()
             #expect(scrape.value("modelwatch_requests_total", ["model": "iris", "code": "200"]) == 1, "\(scrape)")
             #expect(scrape.value("modelwatch_payload_decode_failures_total") == 0, "\(scrape)")
             #expect(scrape.value("modelwatch_predictions_total") == 0)

@@ -10,17 +10,17 @@ struct SidecarErrorTests {
     func upstreamMapping() {
         let timeout = SidecarError.upstream(UpstreamFailure(kind: .timeout, detail: "slow"))
         #expect(timeout.status.code == 504)
-        #expect(timeout.cause == "upstream-timeout")
+        #expect(timeout.cause.rawValue == "upstream-timeout")
         for kind in UpstreamFailure.Kind.allCases where kind != .timeout {
             let error = SidecarError.upstream(UpstreamFailure(kind: kind, detail: "x"))
             #expect(error.status.code == 502)
-            #expect(error.cause == "upstream-\(kind.rawValue)")
+            #expect(error.cause.rawValue == "upstream-\(kind.rawValue)")
         }
     }
 
     @Test("the JSON body escapes quotes, backslashes and control characters")
     func jsonEscaping() {
-        let error = SidecarError(status: .badRequest, cause: "x", message: "a \"b\" \\ c\nd\u{1}")
+        let error = SidecarError(status: .badRequest, cause: .malformedRequest, message: "a \"b\" \\ c\nd\u{1}")
         #expect(String(buffer: error.body) == #"{"error":"a \"b\" \\ c\nd\u0001"}"#)
     }
 

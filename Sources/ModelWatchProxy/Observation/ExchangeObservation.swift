@@ -12,7 +12,7 @@ public struct ExchangeObservation: Sendable {
         /// The backend failed; the client got the sidecar's error or, after the head, a truncated body.
         case upstreamFailed(UpstreamFailure)
         /// The sidecar refused the request itself (`modelwatch-error` names the cause).
-        case rejected(String)
+        case rejected(SidecarError.Cause)
         /// The client went away before the response was complete.
         case clientClosed
     }

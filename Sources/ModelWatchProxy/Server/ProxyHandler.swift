@@ -249,7 +249,7 @@ final class ProxyHandler: ChannelInboundHandler {
             // Only a chunked body can get here: declared lengths are checked against the head.
             exchange.transfer.cancel()
             if exchange.responseStarted {
-                self.finishRecording(status: exchange.responseStatus, outcome: .rejected("body-too-large"))
+                self.finishRecording(status: exchange.responseStatus, outcome: .rejected(.bodyTooLarge))
                 self.state = .closing
                 context.close(promise: nil)
             } else {

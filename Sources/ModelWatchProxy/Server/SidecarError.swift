@@ -6,11 +6,40 @@ public import NIOHTTP1
 public struct SidecarError: Sendable, Equatable {
     public let status: HTTPResponseStatus
     /// Short machine-readable cause, e.g. `upstream-timeout`.
-    public let cause: String
+    public let cause: Cause
     /// A sentence for the person reading the response.
     public let message: String
 
-    public init(status: HTTPResponseStatus, cause: String, message: String) {
+    /// Why the sidecar answered itself; the raw value is the `modelwatch-error` header, a bounded
+    /// set a client can switch on.
+    public enum Cause: String, Sendable, CaseIterable {
+        case upstreamConnect = "upstream-connect"
+        case upstreamTimeout = "upstream-timeout"
+        case upstreamReset = "upstream-reset"
+        case upstreamTLS = "upstream-tls"
+        case upstreamProtocol = "upstream-protocol"
+        case bodyTooLarge = "body-too-large"
+        case malformedRequest = "malformed-request"
+        case headTooLarge = "head-too-large"
+        case uriTooLong = "uri-too-long"
+        case unsupportedTransferCoding = "unsupported-transfer-coding"
+        case upgradeNotProxied = "upgrade-not-proxied"
+        case connectionLimit = "connection-limit"
+        case headerTimeout = "header-timeout"
+
+        /// The cause of an answer to a backend that failed this way.
+        init(upstream kind: UpstreamFailure.Kind) {
+            switch kind {
+            case .connect: self = .upstreamConnect
+            case .timeout: self = .upstreamTimeout
+            case .reset: self = .upstreamReset
+            case .tls: self = .upstreamTLS
+            case .protocol: self = .upstreamProtocol
+            }
+        }
+    }
+
+    public init(status: HTTPResponseStatus, cause: Cause, message: String) {
         self.status = status
         self.cause = cause
         self.message = message
@@ -22,7 +51,7 @@ public struct SidecarError: Sendable, Equatable {
     static func upstream(_ failure: UpstreamFailure) -> SidecarError {
         SidecarError(
             status: HTTPResponseStatus(statusCode: failure.responseStatus),
-            cause: "upstream-\(failure.kind.rawValue)",
+            cause: Cause(upstream: failure.kind),
             message: failure.description
         )
     }
@@ -30,32 +59,32 @@ public struct SidecarError: Sendable, Equatable {
     static func bodyTooLarge(limit: Int) -> SidecarError {
         SidecarError(
             status: .payloadTooLarge,
-            cause: "body-too-large",
+            cause: .bodyTooLarge,
             message: "request body exceeds the limit of \(limit) bytes"
         )
     }
 
     static func malformedRequest(_ reason: String) -> SidecarError {
-        SidecarError(status: .badRequest, cause: "malformed-request", message: reason)
+        SidecarError(status: .badRequest, cause: .malformedRequest, message: reason)
     }
 
     /// The request line and headers together exceed what the parser holds (431, as nginx answers).
     static let headTooLarge = SidecarError(
         status: .requestHeaderFieldsTooLarge,
-        cause: "head-too-large",
+        cause: .headTooLarge,
         message: "the request line and headers exceed 80 KiB"
     )
 
     static let uriTooLong = SidecarError(
         status: .uriTooLong,
-        cause: "uri-too-long",
+        cause: .uriTooLong,
         message: "the request line exceeds \(RequestFraming.requestLineLimit / 1024) KiB"
     )
 
     static func unsupportedTransferCoding(_ codings: String) -> SidecarError {
         SidecarError(
             status: .notImplemented,
-            cause: "unsupported-transfer-coding",
+            cause: .unsupportedTransferCoding,
             message: "only the chunked transfer coding is supported; the request used \"\(codings)\""
         )
     }
@@ -63,21 +92,21 @@ public struct SidecarError: Sendable, Equatable {
     /// CONNECT and protocol upgrades: the data port proxies requests, not tunnels.
     static let upgradeRefused = SidecarError(
         status: .notImplemented,
-        cause: "upgrade-not-proxied",
+        cause: .upgradeNotProxied,
         message: "CONNECT and protocol upgrades are not proxied"
     )
 
     static func connectionLimit(_ limit: Int) -> SidecarError {
         SidecarError(
             status: .serviceUnavailable,
-            cause: "connection-limit",
+            cause: .connectionLimit,
             message: "the sidecar has server.max_connections (\(limit)) connections open; try again"
         )
     }
 
     static let headerTimeout = SidecarError(
         status: .requestTimeout,
-        cause: "header-timeout",
+        cause: .headerTimeout,
         message: "the request head did not arrive in time"
     )
 
@@ -91,7 +120,7 @@ public struct SidecarError: Sendable, Equatable {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(self.body.readableBytes))
-        headers.add(name: Self.headerName, value: self.cause)
+        headers.add(name: Self.headerName, value: self.cause.rawValue)
         if !keepAlive {
             headers.add(name: "connection", value: "close")
         }
