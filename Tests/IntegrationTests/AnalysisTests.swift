@@ -128,7 +128,7 @@ struct AnalysisTests {
             let request =
                 "POST /v2/models/iris/infer HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nx-echo-stall-after: 10\r\n"
                 + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            let socket = try #require(ConnectionTests.openSockets(port: sidecar.dataPort, count: 1).first)
+            let socket = try #require(RawSocket.open(port: sidecar.dataPort, count: 1).first)
             #expect(write(socket, request, request.utf8.count) == request.utf8.count)
             // The head and the first ten bytes of the answer, then the client hangs up.
             var received: [UInt8] = []

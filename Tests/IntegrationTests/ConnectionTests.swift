@@ -7,40 +7,6 @@ import Testing
 /// connection limit answered in words; running out of file descriptors logged once and survived.
 @Suite("Client connections", .serialized, .timeLimit(.minutes(3)))
 struct ConnectionTests {
-    /// Plain blocking sockets connected to loopback `port`: the kernel completes the handshake
-    /// whether or not the sidecar accepts, which is what a flood of clients looks like.
-    static func openSockets(port: Int, count: Int) throws -> [Int32] {
-        try (0..<count).map { _ in
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(socket >= 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            try #require(connected == 0, "connect: errno \(errno)")
-            return socket
-        }
-    }
-
-    /// Everything `socket` receives until the peer closes it (or 10 s pass).
-    static func readUntilClosed(_ socket: Int32) -> String {
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(socket, &buffer, buffer.count)
-            guard count > 0 else { break }
-            received += buffer[0..<count]
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
     @Test("statuses are labelled by who gave them: the backend's own, or the sidecar's")
     func answerSource() async throws {
         try await withSidecar(server: ["max_body_size": "10"], sections: "models:\n  default: m\n") { _, sidecar in
@@ -80,13 +46,13 @@ struct ConnectionTests {
     @Test("beyond server.max_connections a connection gets the sidecar's 503 and closes; the open ones are served")
     func connectionLimit() async throws {
         try await withSidecar(server: ["max_connections": "2"]) { backend, sidecar in
-            let held = try Self.openSockets(port: sidecar.dataPort, count: 2)
+            let held = try RawSocket.open(port: sidecar.dataPort, count: 2)
             defer { for socket in held { close(socket) } }
             _ = try await sidecar.scrape { $0.value("modelwatch_connections_open") == 2 }
             // The answer comes as soon as the connection is accepted, before any request.
-            let extra = try #require(Self.openSockets(port: sidecar.dataPort, count: 1).first)
+            let extra = try #require(RawSocket.open(port: sidecar.dataPort, count: 1).first)
             defer { close(extra) }
-            let refused = Self.readUntilClosed(extra)
+            let refused = RawSocket.readUntilClosed(extra)
             #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
             #expect(refused.lowercased().contains("modelwatch-error: connection-limit"))
             #expect(refused.contains("server.max_connections (2)"))
@@ -111,7 +77,7 @@ struct ConnectionTests {
             // Only the soft limit moves, so it can be raised again without privileges.
             let limited = try await Tool.run(prlimit, ["--pid", "\(pid)", "--nofile=\(inUse + 6):"], input: "")
             try #require(limited.status == 0, "\(limited.output)")
-            let flood = try Self.openSockets(port: sidecar.dataPort, count: 40)
+            let flood = try RawSocket.open(port: sidecar.dataPort, count: 40)
             let deadline = ContinuousClock.now + .seconds(30)
             while !sidecar.log.contains("cannot accept connections"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))

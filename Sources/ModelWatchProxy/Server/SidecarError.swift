@@ -156,20 +156,3 @@ extension ChannelHandlerContext {
         }
     }
 }
-
-/// Answers a connection the server will not serve, as soon as it is active, and drops its bytes.
-final class ConnectionRefuser: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let answer: SidecarError
-
-    init(_ answer: SidecarError) {
-        self.answer = answer
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        context.answerAndClose(self.answer)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-}
