@@ -27,11 +27,11 @@ struct LanguageModelTests {
             let ttft = scrape.value("modelwatch_llm_time_to_first_token_seconds_sum", model)
             // The backend waits 150 ms before the first token; the role-only chunk before it does not count.
             // The upper bounds only catch a clock counted from the wrong moment: a loaded machine
-            // may stretch a 150 ms wait, never to seconds.
-            #expect(ttft >= 0.15 && ttft < 5.0, "TTFT \(ttft)")
+            // may stretch a 150 ms wait by seconds (5 s was seen), never to half a minute.
+            #expect(ttft >= 0.15 && ttft < 30.0, "TTFT \(ttft)")
             #expect(scrape.value("modelwatch_llm_inter_token_seconds_count", model) == Self.tokens - 1)
             let gaps = scrape.value("modelwatch_llm_inter_token_seconds_sum", model)
-            #expect(gaps > 0 && gaps < 5.0, "gaps \(gaps)")
+            #expect(gaps > 0 && gaps < 30.0, "gaps \(gaps)")
             // The last token cannot reach the client before the backend sent it: 150 ms plus four
             // 40 ms gaps after the request. Single gaps, and even their sum, are not checked against
             // the spacing: on a busy machine a late first chunk shortens the sum while TTFT grows.

@@ -138,7 +138,8 @@ struct ProxyFaultTests {
             let started = ContinuousClock.now
             let response = try await TestClient.send(port: sidecar.dataPort, path: "/v1/models/m")
             self.expectSidecarError(response, status: 504, cause: "upstream-timeout")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The connect timeout ends it, not the 60 s total timeout; a loaded machine took 5.6 s once.
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 
