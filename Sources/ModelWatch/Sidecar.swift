@@ -25,7 +25,7 @@ public enum Sidecar {
         } else {
             group = MultiThreadedEventLoopGroup.singleton
         }
-        let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
+        let client = try UpstreamClient(configuration: configuration.upstream, group: group, logger: logger)
         let readiness = ReadinessProbe(
             client: client,
             target: configuration.readiness.target,
