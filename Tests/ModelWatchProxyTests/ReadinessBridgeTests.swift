@@ -101,6 +101,23 @@ struct ReadinessBridgeTests {
         }
     }
 
+    @Test("two upstream clients on one event loop share its signals: the exchanges of both complete")
+    func twoClientsOnOneLoop() async throws {
+        try await withBridge(bodySize: 64 << 10) { client, loop, backend in
+            let configuration = UpstreamConfiguration(url: try UpstreamURL(parsing: "http://127.0.0.1:\(backend.port)"))
+            let second = try UpstreamClient(configuration: configuration, group: loop, logger: Logger(label: "test"))
+            for _ in 0..<5 {
+                async let first = self.exchange(client, on: loop)
+                async let other = self.exchange(second, on: loop)
+                let outcomes = try await [first, other]
+                #expect(outcomes.allSatisfy { $0.ended && $0.bytes == 64 << 10 && $0.intact })
+            }
+            await second.shutdown()
+            // The first client goes on alone after the second has let go of the shared signalfd.
+            try await self.expectWholeExchanges(2, of: 64 << 10, client, on: loop)
+        }
+    }
+
     // MARK: Support
 
     private struct Outcome {

@@ -1,16 +1,17 @@
 import Logging
 import NIOCore
 
-/// Reads the signalfd of one loop's readiness bridge and hands each batch of records to the
-/// driver. It lives on the driver's own loop, so the records are acted on where they were read.
+/// Reads the signalfd of one loop thread's readiness bridge and hands each batch of records to
+/// it. It lives on that loop, so the records are acted on where they were read.
 final class SignalReadinessHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let driver: UpstreamLoopDriver
+    private let bridge: ThreadSignalBridge
     private let recordSize: Int
+    private let logger = Logger(label: "modelwatch.upstream")
 
-    init(driver: UpstreamLoopDriver, recordSize: Int) {
-        self.driver = driver
+    init(bridge: ThreadSignalBridge, recordSize: Int) {
+        self.bridge = bridge
         self.recordSize = recordSize
     }
 
@@ -18,11 +19,11 @@ final class SignalReadinessHandler: ChannelInboundHandler {
         let buffer = self.unwrapInboundIn(data)
         // A signalfd returns whole records only.
         buffer.withUnsafeReadableBytes { records in
-            self.driver.signalsReceived(records, recordSize: self.recordSize)
+            self.bridge.signalsReceived(records, recordSize: self.recordSize)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.driver.logger.error("reading upstream readiness signals failed", metadata: ["error": "\(error)"])
+        self.logger.error("reading upstream readiness signals failed", metadata: ["error": "\(error)"])
     }
 }

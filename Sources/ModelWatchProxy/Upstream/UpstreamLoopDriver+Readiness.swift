@@ -31,42 +31,18 @@ extension UpstreamLoopDriver {
         case .idle:
             break
         }
-        // Blocked before any socket can name this thread: the signal is never delivered to a
-        // handler, here or on another thread.
-        let blocked = mw_sigio_block_on_this_thread()
-        let signalFD = mw_sigio_signalfd()
-        guard blocked == 0, signalFD >= 0, let multi = CurlMulti(maxConnections: self.handlePoolSize) else {
-            self.logger.error("could not start libcurl on the event loop", metadata: ["error.errno": "\(errno)"])
-            if signalFD >= 0 { close(signalFD) }
+        guard let bridge = ThreadSignalBridge.attach(self, on: self.eventLoop),
+            let multi = CurlMulti(maxConnections: self.handlePoolSize)
+        else {
+            self.logger.error("could not start libcurl on the event loop")
             self.state = .stopped
             return nil
         }
+        self.bridge = bridge
         self.threadID = mw_sigio_thread_id()
         multi.setCallbacks(socket: socketCallback, timer: timerCallback, context: Unmanaged.passUnretained(self).toOpaque())
         self.multi = multi
         self.state = .running
-        let recordSize = Int(mw_sigio_record_size())
-        NIOPipeBootstrap(group: self.eventLoop)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: recordSize * 64))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SignalReadinessHandler(driver: self, recordSize: recordSize))
-                }
-            }
-            .takingOwnershipOfDescriptor(input: signalFD)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    if self.state == .stopped {
-                        channel.close(promise: nil)
-                    } else {
-                        self.signalChannel = channel
-                    }
-                case .failure(let error):
-                    close(signalFD)
-                    self.logger.error("could not watch the upstream readiness signals", metadata: ["error": "\(error)"])
-                }
-            }
         return multi
     }
 

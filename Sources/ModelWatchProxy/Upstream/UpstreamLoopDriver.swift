@@ -29,7 +29,8 @@ final class UpstreamLoopDriver: @unchecked Sendable {
     var multi: CurlMulti?
     /// The loop thread's kernel id: where libcurl's sockets send their readiness signals.
     var threadID: Int32 = 0
-    var signalChannel: (any Channel)?
+    /// The loop thread's signalfd, shared with other drivers on the same loop.
+    var bridge: ThreadSignalBridge?
     var active: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
     var idleHandles: [CurlEasy] = []
     /// Transfers with events to hand over once libcurl has returned.
@@ -256,8 +257,8 @@ final class UpstreamLoopDriver: @unchecked Sendable {
         self.idleHandles.removeAll()
         // Cleaning up closes the cached connections through the close callback, which needs `self`.
         self.multi = nil
-        self.signalChannel?.close(promise: nil)
-        self.signalChannel = nil
+        self.bridge?.detach(self)
+        self.bridge = nil
     }
 }
 
