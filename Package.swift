@@ -32,10 +32,13 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // Signal-driven I/O for libcurl's sockets (F_SETSIG, F_SETOWN_EX, signalfd need _GNU_SOURCE).
+        .target(name: "CSignalIO"),
         .target(
             name: "ModelWatchProxy",
             dependencies: [
                 "CCurl",
+                "CSignalIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,7 +154,9 @@ let package = Package(
             name: "ModelWatchProxyTests",
             dependencies: [
                 "ModelWatchProxy",
+                "CSignalIO",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

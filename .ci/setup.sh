@@ -25,7 +25,7 @@ sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
 packages=(libcurl4-openssl-dev libsqlite3-dev curl)
-if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk prometheus prometheus-alertmanager chromium); fi
+if [ "$scope" = all ]; then packages+=(sqlite3 nginx-light wrk nghttp2-client prometheus prometheus-alertmanager chromium); fi
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for package in "${packages[@]}"; do

@@ -31,12 +31,14 @@ http {
 CONF
 }
 
-# A typical OIP v2 request body.
+# A typical OIP v2 request body (103 bytes), as a wrk script and as a file for h2load.
 write_request() {
-cat > "$work/post.lua" <<'LUA'
+local body='{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+printf '%s' "$body" > "$work/body.json"
+cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+wrk.body = '$body'
 LUA
 }
 

@@ -36,7 +36,7 @@ public enum Sidecar {
     }
 
     private static func run(configuration: ModelWatchConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
-        let client = try UpstreamClient(configuration: configuration.upstream, logger: logger)
+        let client = try UpstreamClient(configuration: configuration.upstream, group: group, logger: logger)
         let catalogue = MetricCatalogue(version: Self.version)
         let readiness = ReadinessProbe(
             client: client,
@@ -76,7 +76,8 @@ public enum Sidecar {
             }
         let shadow =
             configuration.analysis.enabled && !configuration.shadow.models.isEmpty
-            ? try ShadowService(configuration: configuration.shadow, catalogue: catalogue, recorder: recorder, logger: logger) : nil
+            ? try ShadowService(configuration: configuration.shadow, group: group, catalogue: catalogue, recorder: recorder, logger: logger)
+            : nil
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.

@@ -260,8 +260,9 @@ struct ProxyFidelityTests {
     @Test("upstream connections are reused: thirty requests from thirty client connections open at most one new backend connection")
     func upstreamConnectionReuse() async throws {
         // One probe at start, then none while the requests run: a probe that overlaps a request
-        // needs a second connection, and on a slow machine the loop spans several intervals.
-        try await withSidecar(upstreamSettings: ["transfer_threads": "1", "readiness_interval": "1h"]) { backend, sidecar in
+        // needs a second connection, and on a slow machine the loop spans several intervals. One
+        // event loop: each loop keeps its own pool of backend connections.
+        try await withSidecar(server: ["event_loop_threads": "1"], upstreamSettings: ["readiness_interval": "1h"]) { backend, sidecar in
             _ = try await sidecar.waitForReadiness(true)
             let before = backend.connectionsAccepted
             for index in 0..<30 {

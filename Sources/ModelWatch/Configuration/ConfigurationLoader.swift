@@ -291,8 +291,6 @@ struct DocumentReader {
             let path = try self.string(node, key: key)
             guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
             draft.upstream.caFile = self.resolve(path)
-        case "transfer_threads":
-            draft.upstream.transferThreads = try self.integer(node, key: key, range: 1...64)
         case "readiness_path":
             let path = try self.string(node, key: key)
             if path == "auto" {
@@ -427,7 +425,7 @@ struct DocumentReader {
         case "alerting.alertmanagers.basic_auth": known = "username, password, password_file"
         default:
             known =
-                "url, connect_timeout, timeout, max_connections, ca_file, transfer_threads, readiness_path, readiness_interval, readiness_timeout"
+                "url, connect_timeout, timeout, max_connections, ca_file, readiness_path, readiness_interval, readiness_timeout"
         }
         let dotted = section.map { "\($0).\(key.name)" } ?? key.name
         return ConfigurationError(source: self.source, line: key.line, key: dotted, message: "unknown key (expected one of: \(known))")

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Each Alertmanager has its own bounded queue and sender, so one that is down or slow delays
 /// no other; its POSTs run through libcurl on a thread of the notifier's own, never on an event
-/// loop, the cooperative pool or the proxy's transfer threads. `send` only queues, so rule
+/// loop or the cooperative pool. `send` only queues, so rule
 /// evaluation never waits for an Alertmanager.
 final class AlertNotifier: Service, Sendable {
     private let targets: [HTTPPostTarget]

@@ -231,7 +231,7 @@ final class ShadowRunner: Sendable {
     }
 }
 
-/// Where an inference thread waits for its URL shadow's answer, delivered on a transfer thread.
+/// Where an inference thread waits for its URL shadow's answer, delivered on an event loop.
 private final class ReplyBox: @unchecked Sendable {
     // @unchecked Sendable: `result` is only touched with `condition` locked.
     private let condition = NSCondition()

@@ -3,6 +3,7 @@ import ModelWatchMetrics
 import ModelWatchProtocols
 import ModelWatchProxy
 import ModelWatchStore
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -23,10 +24,14 @@ final class ShadowService: Service {
     /// Mismatches waiting for the store at most; beyond, they are counted but not kept.
     static let maxPending = 1024
 
-    /// Creates the runners; URL shadows get an upstream client of their own, so a slow canary
-    /// never shares connections or transfer threads with the proxied traffic.
+    /// Creates the runners; URL shadows get an upstream client of their own on `group`'s loops,
+    /// so a slow canary never shares connections (or libcurl's connection limit) with the proxied
+    /// traffic.
     /// - Throws: `UpstreamClientError` when libcurl cannot start.
-    init(configuration: ShadowConfiguration, catalogue: MetricCatalogue, recorder: StoreRecorder?, logger: Logger) throws {
+    init(
+        configuration: ShadowConfiguration, group: any EventLoopGroup, catalogue: MetricCatalogue, recorder: StoreRecorder?,
+        logger: Logger
+    ) throws {
         let metrics = catalogue.shadowMetrics()
         let pending = PendingMismatches()
         var runners: [String: ShadowRunner] = [:]
@@ -36,8 +41,8 @@ final class ShadowService: Service {
             if case .url(let url) = entry.target {
                 let created = try UpstreamClient(
                     configuration: UpstreamConfiguration(
-                        url: url, timeout: entry.timeout, maxConnections: max(2, entry.threads), transferThreads: 1),
-                    logger: logger)
+                        url: url, timeout: entry.timeout, maxConnections: max(2, entry.threads)),
+                    group: group, logger: logger)
                 clients.append(created)
                 client = created
             }

@@ -44,7 +44,7 @@ public enum HTTPPostOutcome: Sendable, Equatable {
 
 /// Sends one POST at a time with libcurl's easy interface, blocking the calling thread until the
 /// answer or the timeout: for a dedicated thread that sends the sidecar's own messages, never an
-/// event loop, the cooperative pool or the proxy's transfer threads. Its connection to a server
+/// event loop or the cooperative pool. Its connection to a server
 /// is kept alive between POSTs.
 public final class HTTPPostClient {
     private let easy: CurlEasy

@@ -71,6 +71,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// appending to it mutates in place instead of copying its buffers' array.
     private var recorder: ExchangeRecorder?
     private var context: ChannelHandlerContext?
+    /// libcurl on this connection's event loop, looked up once per connection.
+    private var upstream: UpstreamLoopDriver?
 
     init(client: UpstreamClient, maxBodySize: Int, observer: (any ExchangeObserver)?, logger: Logger) {
         self.client = client
@@ -81,6 +83,7 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.upstream = self.client.driver(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -221,13 +224,14 @@ final class ProxyHandler: ChannelInboundHandler {
     ) {
         context.triggerUserOutboundEvent(ExchangeMilestone.requestForwarded, promise: nil)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        let transfer = self.client.startTransfer(request) { transfer, events in
-            eventLoop.execute {
-                handler.value.handle(events, from: transfer)
-            }
+        let upstream = self.upstream ?? self.client.driver(on: context.eventLoop)
+        // Events come on this loop, from libcurl running here: no hop.
+        let transfer = UpstreamTransfer(request: request, driver: upstream) { transfer, events in
+            handler.value.handle(events, from: transfer)
         }
+        // In flight before it starts: a backend that refuses at once answers from inside `start`.
         self.state = .forwarding(Exchange(transfer: transfer, version: version, keepAlive: keepAlive, requestEnded: requestEnded))
+        upstream.start(transfer, timeout: nil)
     }
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {

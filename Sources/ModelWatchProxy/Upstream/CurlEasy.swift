@@ -57,6 +57,16 @@ final class CurlEasy {
         try CurlSetupError.check(mw_curl_easy_setopt_callback(self.handle, option, callback), option)
     }
 
+    /// Has libcurl open and close its sockets through these callbacks, with `context` handed to both.
+    func setSocketCallbacks(
+        open: curl_opensocket_callback, close: curl_closesocket_callback, context: UnsafeMutableRawPointer
+    ) throws(CurlSetupError) {
+        try CurlSetupError.check(mw_curl_easy_setopt_opensocket_callback(self.handle, open), CURLOPT_OPENSOCKETFUNCTION)
+        try self.set(CURLOPT_OPENSOCKETDATA, context)
+        try CurlSetupError.check(mw_curl_easy_setopt_closesocket_callback(self.handle, close), CURLOPT_CLOSESOCKETFUNCTION)
+        try self.set(CURLOPT_CLOSESOCKETDATA, context)
+    }
+
     func setHeaders(_ list: CurlHeaderList) throws(CurlSetupError) {
         self.headerList = list
         try CurlSetupError.check(mw_curl_easy_setopt_slist(self.handle, CURLOPT_HTTPHEADER, list.head), CURLOPT_HTTPHEADER)

@@ -1,9 +1,9 @@
 import CCurl
 
-/// Owns libcurl's multi handle: the one place where every upstream transfer runs.
+/// Owns libcurl's multi handle, driven with `curl_multi_socket_action` by one event loop.
 ///
-/// All calls except `wakeup()` must come from the single thread that drives transfers;
-/// `curl_multi_wakeup` is documented as safe to call from any thread.
+/// Every call must come from the loop that owns the driver (`UpstreamLoopDriver`): libcurl
+/// handles are not thread-safe, and the socket and timer callbacks run inside these calls.
 final class CurlMulti {
     let handle: UnsafeMutableRawPointer
 
@@ -21,6 +21,15 @@ final class CurlMulti {
         curl_multi_cleanup(self.handle)
     }
 
+    /// Installs the callbacks through which libcurl says which sockets to watch and when to
+    /// call it back; `context` is handed to both.
+    func setCallbacks(socket: curl_socket_callback, timer: curl_multi_timer_callback, context: UnsafeMutableRawPointer) {
+        _ = mw_curl_multi_setopt_socket_callback(self.handle, socket)
+        _ = mw_curl_multi_setopt_pointer(self.handle, CURLMOPT_SOCKETDATA, context)
+        _ = mw_curl_multi_setopt_timer_callback(self.handle, timer)
+        _ = mw_curl_multi_setopt_pointer(self.handle, CURLMOPT_TIMERDATA, context)
+    }
+
     func add(_ easy: CurlEasy) -> Bool {
         curl_multi_add_handle(self.handle, easy.handle) == CURLM_OK
     }
@@ -29,21 +38,18 @@ final class CurlMulti {
         curl_multi_remove_handle(self.handle, easy.handle)
     }
 
-    /// Runs every transfer as far as it can go without blocking.
-    func perform() {
+    /// Lets libcurl act on a socket that is ready (`events` in `CURL_CSELECT_*`), or on its
+    /// expired timers when `socket` is `mw_curl_socket_timeout`.
+    func act(on socket: curl_socket_t, events: Int32) {
         var running: Int32 = 0
-        curl_multi_perform(self.handle, &running)
+        curl_multi_socket_action(self.handle, socket, events, &running)
     }
 
-    /// Blocks until a socket is ready, `wakeup()` is called, or the timeout passes.
-    func poll(timeoutMilliseconds: Int32) {
-        var ready: Int32 = 0
-        curl_multi_poll(self.handle, nil, 0, timeoutMilliseconds, &ready)
-    }
-
-    /// Interrupts `poll` from another thread.
-    func wakeup() {
-        curl_multi_wakeup(self.handle)
+    /// Milliseconds until libcurl wants its timers run, or nil when it has none.
+    func timeout() -> Int? {
+        var milliseconds = -1
+        curl_multi_timeout(self.handle, &milliseconds)
+        return milliseconds < 0 ? nil : milliseconds
     }
 
     /// Takes the next finished transfer, with libcurl's result for it.
@@ -64,7 +70,9 @@ enum CurlGlobal {
         curl_global_init(mw_curl_global_all) == CURLE_OK
     }()
 
-    static func ensureInitialised() {
-        _ = self.initialised
+    /// - Returns: whether libcurl initialised.
+    @discardableResult
+    static func ensureInitialised() -> Bool {
+        self.initialised
     }
 }

@@ -2,8 +2,8 @@ import NIOCore
 
 /// The backend's final response head, kept as the raw bytes libcurl received.
 ///
-/// Only the status is read on the transfer thread; header fields are parsed where they are
-/// used, on the client connection's event loop, which keeps the shared transfer thread lean.
+/// Only the status is read inside libcurl's header callback; header fields are parsed where
+/// they are used, and only if they are, which keeps the callback lean.
 public struct UpstreamResponseHead: Sendable {
     public let status: Int
     /// The header lines after the status line, each with its line ending.

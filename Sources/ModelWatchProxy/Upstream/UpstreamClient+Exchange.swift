@@ -13,7 +13,7 @@ public struct UpstreamReply: Sendable {
 extension UpstreamClient {
     /// Sends one request with a body already in memory and buffers the whole answer.
     ///
-    /// `completion` runs once, on a transfer thread: keep it short (hand the reply over).
+    /// `completion` runs once, on an event loop: keep it short (hand the reply over).
     /// - Parameters:
     ///   - maxBodyBytes: an answer longer than this fails the exchange (`protocol`) instead of
     ///     growing memory without bound.
@@ -23,7 +23,7 @@ extension UpstreamClient {
     ) {
         let request = UpstreamRequest(method: method, target: target, headers: headers, body: .whole(ByteBuffer(bytes: body)))
         let reply = NIOLockedValueBox<(head: UpstreamResponseHead?, body: [UInt8], done: Bool)>((nil, [], false))
-        _ = self.startTransfer(request, timeout: timeout) { transfer, events in
+        _ = self.startTransfer(on: self.group.any(), request, timeout: timeout) { transfer, events in
             for event in events {
                 let outcome: Result<UpstreamReply, UpstreamFailure>? = reply.withLockedValue { state in
                     guard !state.done else { return nil }

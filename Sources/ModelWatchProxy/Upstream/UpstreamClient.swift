@@ -1,81 +1,76 @@
 import CCurl
-import Foundation
 public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 public import ServiceLifecycle
 import Synchronization
 
-/// Sends requests to the backend over libcurl's multi interface.
+/// Sends requests to the backend over libcurl's multi interface, on the event loops.
 ///
-/// Each transfer thread ("lane") owns one multi handle and drives all of its transfers: it
-/// applies commands from event loops, lets libcurl move bytes, and hands each transfer's events
-/// back in one batch per round. libcurl's connection cache, per lane, keeps upstream connections
-/// alive. Nothing here ever blocks an event loop or Swift's cooperative pool.
+/// Each event loop that starts a transfer gets its own multi handle, driven on that loop
+/// (`UpstreamLoopDriver`): libcurl's connection cache, per loop, keeps upstream connections alive,
+/// and a connection's exchange never leaves its loop. Nothing here blocks an event loop.
 public final class UpstreamClient: Service, Sendable {
-    private let lanes: [UpstreamCommandQueue]
-    private let nextLane = Atomic<Int>(0)
-    private let stopped: NIOLockedValueBox<(running: Int, waiters: [CheckedContinuation<Void, Never>])>
-    private let logger: Logger
-
-    /// Starts the transfer threads.
-    /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
-    public init(configuration: UpstreamConfiguration, logger: Logger) throws(UpstreamClientError) {
-        let laneCount = max(1, configuration.transferThreads ?? System.coreCount)
-        let connectionsPerLane = max(1, (configuration.maxConnections + laneCount - 1) / laneCount)
-        let stopped = NIOLockedValueBox<(running: Int, waiters: [CheckedContinuation<Void, Never>])>((laneCount, []))
-        var lanes: [UpstreamCommandQueue] = []
-        var drivers: [UpstreamTransferDriver] = []
-        for _ in 0..<laneCount {
-            guard let multi = CurlMulti(maxConnections: connectionsPerLane) else {
-                throw UpstreamClientError(reason: "libcurl could not create a multi handle")
-            }
-            let commands = UpstreamCommandQueue(multi: multi)
-            lanes.append(commands)
-            drivers.append(
-                UpstreamTransferDriver(
-                    multi: multi,
-                    commands: commands,
-                    configuration: configuration,
-                    handlePoolSize: connectionsPerLane,
-                    logger: logger
-                )
-            )
-        }
-        self.lanes = lanes
-        self.stopped = stopped
-        self.logger = logger
-        for (index, driver) in drivers.enumerated() {
-            let name = "mw-upstream-\(index)"
-            let thread = Thread {
-                // Named for `top -H` and profilers: on Linux, Foundation's `Thread.name` does not reach
-                // the kernel's thread name, and writing the thread's `comm` file does.
-                try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-                driver.run()
-                let waiters = stopped.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-                    state.running -= 1
-                    guard state.running == 0 else { return [] }
-                    defer { state.waiters = [] }
-                    return state.waiters
-                }
-                for waiter in waiters { waiter.resume() }
-            }
-            thread.start()
-        }
+    private struct Drivers {
+        var byLoop: [ObjectIdentifier: UpstreamLoopDriver] = [:]
+        var stopped = false
     }
 
-    /// Begins an exchange with the backend; events arrive through `deliver`, in order, on a
-    /// transfer thread, batched so that a small response usually costs a single hop.
+    let group: any EventLoopGroup
+    private let configuration: UpstreamConfiguration
+    private let connectionsPerLoop: Int
+    private let drivers = NIOLockedValueBox(Drivers())
+    private let logger: Logger
+
+    /// Prepares a client whose transfers run on the loops of `group`.
+    /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
+    public init(configuration: UpstreamConfiguration, group: any EventLoopGroup, logger: Logger) throws(UpstreamClientError) {
+        guard CurlGlobal.ensureInitialised() else {
+            throw UpstreamClientError(reason: "libcurl could not be initialised")
+        }
+        var loopCount = 0
+        for _ in group.makeIterator() { loopCount += 1 }
+        self.group = group
+        self.configuration = configuration
+        self.connectionsPerLoop = max(1, (configuration.maxConnections + max(1, loopCount) - 1) / max(1, loopCount))
+        self.logger = logger
+    }
+
+    /// The driver of `eventLoop`'s transfers. A connection looks it up once and keeps it, so the
+    /// lock here is taken per connection, not per request.
+    func driver(on eventLoop: any EventLoop) -> UpstreamLoopDriver {
+        let key = ObjectIdentifier(eventLoop)
+        let (driver, stopped) = self.drivers.withLockedValue { drivers -> (UpstreamLoopDriver, Bool) in
+            if let driver = drivers.byLoop[key] { return (driver, false) }
+            let driver = UpstreamLoopDriver(
+                eventLoop: eventLoop, configuration: self.configuration, handlePoolSize: self.connectionsPerLoop, logger: self.logger)
+            if !drivers.stopped { drivers.byLoop[key] = driver }
+            return (driver, drivers.stopped)
+        }
+        if stopped {
+            // A driver made after shutdown fails every transfer at once.
+            driver.state = .stopped
+        }
+        return driver
+    }
+
+    /// Begins an exchange with the backend on `eventLoop`; events arrive through `deliver`, in
+    /// order, on that loop, batched so that a small response usually comes as one call.
     /// - Parameters:
     ///   - timeout: overrides the configured total timeout for this exchange.
     public func startTransfer(
+        on eventLoop: any EventLoop,
         _ request: UpstreamRequest,
         timeout: Duration? = nil,
         deliver: @escaping @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void
     ) -> UpstreamTransfer {
-        let lane = self.lanes[self.nextLane.wrappingAdd(1, ordering: .relaxed).oldValue % self.lanes.count]
-        let transfer = UpstreamTransfer(request: request, commands: lane, deliver: deliver)
-        lane.submit(.start(transfer, timeoutMilliseconds: timeout.map { max(1, $0.roundedUpMilliseconds) }))
+        let driver = self.driver(on: eventLoop)
+        let transfer = UpstreamTransfer(request: request, driver: driver, deliver: deliver)
+        if eventLoop.inEventLoop {
+            driver.start(transfer, timeout: timeout)
+        } else {
+            eventLoop.execute { driver.start(transfer, timeout: timeout) }
+        }
         return transfer
     }
 
@@ -89,7 +84,7 @@ public final class UpstreamClient: Service, Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard exchange.wait(continuation) else { return }
-                let transfer = self.startTransfer(request, timeout: timeout) { transfer, events in
+                let transfer = self.startTransfer(on: self.group.any(), request, timeout: timeout) { transfer, events in
                     for event in events {
                         switch event {
                         case .head(let head):
@@ -112,25 +107,22 @@ public final class UpstreamClient: Service, Sendable {
         }
     }
 
-    /// Runs until graceful shutdown, then stops the transfer threads. Every other service that
+    /// Runs until graceful shutdown, then stops libcurl on every loop. Every other service that
     /// uses the client must have drained by then, so it is placed first in the service group.
     public func run() async throws {
         try? await gracefulShutdown()
         await self.shutdown()
     }
 
-    /// Fails the transfers still running and stops the transfer threads.
+    /// Fails the transfers still running and lets go of libcurl on every loop.
     public func shutdown() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let finished = self.stopped.withLockedValue { state -> Bool in
-                if state.running > 0 { state.waiters.append(continuation) }
-                return state.running == 0
-            }
-            if finished {
-                continuation.resume()
-            } else {
-                for lane in self.lanes { lane.stop() }
-            }
+        let drivers = self.drivers.withLockedValue { drivers in
+            drivers.stopped = true
+            defer { drivers.byLoop = [:] }
+            return Array(drivers.byLoop.values)
+        }
+        for driver in drivers {
+            try? await driver.eventLoop.submit { driver.stop() }.get()
         }
         self.logger.debug("upstream client stopped")
     }
@@ -140,49 +132,6 @@ public final class UpstreamClient: Service, Sendable {
 public struct UpstreamClientError: Error, Sendable, CustomStringConvertible {
     let reason: String
     public var description: String { self.reason }
-}
-
-/// Work for a transfer thread, submitted from any thread.
-enum UpstreamCommand {
-    /// `nil` uses the configured timeout.
-    case start(UpstreamTransfer, timeoutMilliseconds: Int?)
-    case resume(UpstreamTransfer)
-    case cancel(UpstreamTransfer)
-}
-
-/// The mailbox between event loops and one transfer thread.
-final class UpstreamCommandQueue: @unchecked Sendable {
-    // @unchecked Sendable: `pending` is behind a lock, and the only use of `multi` from other
-    // threads is `curl_multi_wakeup`, which libcurl documents as thread-safe.
-    private let pending = NIOLockedValueBox<(commands: [UpstreamCommand], stopping: Bool)>(([], false))
-    private let multi: CurlMulti
-
-    init(multi: CurlMulti) {
-        self.multi = multi
-    }
-
-    func submit(_ command: UpstreamCommand) {
-        let wasEmpty = self.pending.withLockedValue { state in
-            defer { state.commands.append(command) }
-            return state.commands.isEmpty
-        }
-        // The thread drains the whole mailbox each round: one wake-up per batch is enough.
-        if wasEmpty {
-            self.multi.wakeup()
-        }
-    }
-
-    func stop() {
-        self.pending.withLockedValue { $0.stopping = true }
-        self.multi.wakeup()
-    }
-
-    func take() -> (commands: [UpstreamCommand], stopping: Bool) {
-        self.pending.withLockedValue { state in
-            defer { state.commands.removeAll(keepingCapacity: true) }
-            return state
-        }
-    }
 }
 
 /// One `status(of:)` exchange: whichever comes first of its end and its task's cancellation

@@ -9,24 +9,19 @@ public struct UpstreamConfiguration: Sendable {
     public var maxConnections: Int
     /// CA bundle for verifying an `https` backend; the system bundle when `nil`.
     public var caFile: String?
-    /// Threads that run libcurl transfers, each with its own multi handle and connection pool;
-    /// `nil` means one per core.
-    public var transferThreads: Int?
 
     public init(
         url: UpstreamURL,
         connectTimeout: Duration = .seconds(5),
         timeout: Duration? = .seconds(60),
         maxConnections: Int = 128,
-        caFile: String? = nil,
-        transferThreads: Int? = nil
+        caFile: String? = nil
     ) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.maxConnections = maxConnections
         self.caFile = caFile
-        self.transferThreads = transferThreads
     }
 }
 

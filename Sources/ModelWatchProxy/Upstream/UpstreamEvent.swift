@@ -14,7 +14,7 @@ public enum UpstreamEvent: Sendable {
     case requestBodyDrained
 }
 
-/// How long an exchange took as libcurl measured it on the transfer thread, from the moment it
+/// How long an exchange took as libcurl measured it, from the moment it
 /// took the transfer on: what the backend (and the network to it) cost, without the sidecar's hops.
 public struct UpstreamTimings: Sendable, Equatable {
     /// Until the first response byte arrived.

@@ -2,127 +2,11 @@ import CCurl
 import Logging
 import NIOCore
 
-/// The loop on the transfer thread: everything that touches libcurl handles lives here.
-final class UpstreamTransferDriver: @unchecked Sendable {
-    // @unchecked Sendable: created on one thread and then used only by the transfer thread,
-    // which it is handed to exactly once when that thread starts.
+// Setting up libcurl's easy handles for this backend, and the data callbacks.
 
-    private let multi: CurlMulti
-    private let commands: UpstreamCommandQueue
-    private let configuration: UpstreamConfiguration
-    private let handlePoolSize: Int
-    private let defaultTimeoutMilliseconds: Int
-    private let logger: Logger
-    private var active: [UnsafeMutableRawPointer: UpstreamTransfer] = [:]
-    private var idleHandles: [CurlEasy] = []
-    private var ready: [UpstreamTransfer] = []
-
-    init(multi: CurlMulti, commands: UpstreamCommandQueue, configuration: UpstreamConfiguration, handlePoolSize: Int, logger: Logger) {
-        self.multi = multi
-        self.commands = commands
-        self.configuration = configuration
-        self.handlePoolSize = handlePoolSize
-        self.defaultTimeoutMilliseconds = configuration.timeout.map { max(1, $0.roundedUpMilliseconds) } ?? 0
-        self.logger = logger
-    }
-
-    func run() {
-        while true {
-            let (commands, stopping) = self.commands.take()
-            for command in commands {
-                self.apply(command)
-            }
-            if stopping {
-                self.abortAll()
-                self.flushReady()
-                return
-            }
-            self.multi.perform()
-            while let (handle, result) = self.multi.nextCompletion() {
-                self.complete(handle, result: result)
-            }
-            self.flushReady()
-            self.multi.poll(timeoutMilliseconds: 1000)
-        }
-    }
-
-    /// Called by a transfer the first time it has events in this round.
-    func markReady(_ transfer: UpstreamTransfer) {
-        self.ready.append(transfer)
-    }
-
-    private func flushReady() {
-        for transfer in self.ready {
-            transfer.flushEvents()
-        }
-        self.ready.removeAll(keepingCapacity: true)
-    }
-
-    private func apply(_ command: UpstreamCommand) {
-        switch command {
-        case .start(let transfer, let timeoutMilliseconds):
-            guard !transfer.isCancelled else { return }
-            self.start(transfer, timeoutMilliseconds: timeoutMilliseconds ?? self.defaultTimeoutMilliseconds)
-        case .resume(let transfer):
-            if let easy = transfer.easy, self.active[easy.handle] != nil {
-                easy.resume()
-            }
-        case .cancel(let transfer):
-            if let easy = transfer.easy, self.active.removeValue(forKey: easy.handle) != nil {
-                self.retire(easy)
-                transfer.easy = nil
-            }
-        }
-    }
-
-    private func start(_ transfer: UpstreamTransfer, timeoutMilliseconds: Int) {
-        guard let easy = self.idleHandles.popLast() ?? self.makeHandle() else {
-            transfer.attach(to: self, easy: nil)
-            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl could not create a handle")))
-            return
-        }
-        transfer.attach(to: self, easy: easy)
-        do {
-            try self.configure(easy, for: transfer, timeoutMilliseconds: timeoutMilliseconds)
-        } catch {
-            self.logger.error("could not set up an upstream transfer", metadata: ["error": "\(error)"])
-            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "\(error)")))
-            transfer.easy = nil
-            self.retire(easy)
-            return
-        }
-        guard self.multi.add(easy) else {
-            transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl refused the transfer")))
-            transfer.easy = nil
-            self.retire(easy)
-            return
-        }
-        self.active[easy.handle] = transfer
-    }
-
-    private func complete(_ handle: UnsafeMutableRawPointer, result: CURLcode) {
-        guard let transfer = self.active.removeValue(forKey: handle), let easy = transfer.easy else { return }
-        if result == CURLE_OK {
-            transfer.emit(.end(easy.timings))
-        } else {
-            transfer.emit(.failure(UpstreamFailure(code: result, detail: easy.errorDetail)))
-        }
-        transfer.easy = nil
-        self.retire(easy)
-    }
-
-    /// Detaches a handle and keeps it for the next transfer. Handles are not reset: their
-    /// buffers, parsed URL and static options carry over, and every per-transfer option is set
-    /// again by `configure`.
-    private func retire(_ easy: CurlEasy) {
-        self.multi.remove(easy)
-        if self.idleHandles.count < self.handlePoolSize {
-            self.idleHandles.append(easy)
-        }
-    }
-
+extension UpstreamLoopDriver {
     /// A handle with the options that are the same for every transfer to this backend.
-    private func makeHandle() -> CurlEasy? {
+    func makeHandle() -> CurlEasy? {
         guard let easy = CurlEasy() else { return nil }
         do {
             try easy.set(CURLOPT_URL, self.configuration.url.origin)
@@ -138,6 +22,8 @@ final class UpstreamTransferDriver: @unchecked Sendable {
             try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
             try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
             try easy.set(CURLOPT_READFUNCTION, callback: readCallback)
+            try easy.setSocketCallbacks(
+                open: openSocketCallback, close: closeSocketCallback, context: Unmanaged.passUnretained(self).toOpaque())
         } catch {
             self.logger.error("could not set up an upstream handle", metadata: ["error": "\(error)"])
             return nil
@@ -145,19 +31,8 @@ final class UpstreamTransferDriver: @unchecked Sendable {
         return easy
     }
 
-    private func abortAll() {
-        for (_, transfer) in self.active {
-            transfer.emit(.failure(UpstreamFailure(kind: .reset, detail: "the sidecar is shutting down")))
-            if let easy = transfer.easy {
-                self.multi.remove(easy)
-            }
-            transfer.easy = nil
-        }
-        self.active.removeAll()
-    }
-
     /// Sets every option that differs between transfers, overwriting what the last one left.
-    private func configure(_ easy: CurlEasy, for transfer: UpstreamTransfer, timeoutMilliseconds: Int) throws(CurlSetupError) {
+    func configure(_ easy: CurlEasy, for transfer: UpstreamTransfer, timeoutMilliseconds: Int) throws(CurlSetupError) {
         let request = transfer.request
         // The client's target goes out verbatim: libcurl neither re-encodes nor normalises it.
         try easy.set(CURLOPT_REQUEST_TARGET, self.configuration.url.pathPrefix + request.target)
