@@ -15,6 +15,10 @@ extension UpstreamLoopDriver {
             try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
             try easy.set(CURLOPT_TCP_NODELAY, true)
             try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+            // The backend is reached directly: an `http_proxy` in the sidecar's environment (meant
+            // for egress) must not reroute it, and an empty proxy also spares libcurl looking the
+            // variables up for every transfer.
+            try easy.set(CURLOPT_PROXY, "")
             try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, self.configuration.connectTimeout.roundedUpMilliseconds))
             if let caFile = self.configuration.caFile {
                 try easy.set(CURLOPT_CAINFO, caFile)
