@@ -43,6 +43,30 @@ struct ConnectionTests {
         }
     }
 
+    @Test("a client that stalls in a streamed body gets the sidecar's 408, counted as its own timeout and never as the backend's")
+    func stalledBody() async throws {
+        // The stall must be timed by the client's clock (header_timeout), not the upstream
+        // timeout, which would blame the backend with a 504.
+        try await withSidecar(server: ["header_timeout": "1s", "idle_timeout": "60s"], upstreamSettings: ["timeout": "20s"]) {
+            backend, sidecar in
+            let started = ContinuousClock.now
+            // 1 MiB declared, 100 KiB sent: over the 64 KiB collected before forwarding, so the
+            // body streams to the backend as it arrives; then the client stalls.
+            let head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 20)\r\n\r\n"
+            let reply = try await TestClient.raw(
+                port: sidecar.dataPort, head + String(repeating: "a", count: 100 << 10), timeout: .seconds(30))
+            #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply.prefix(300))")
+            #expect(reply.lowercased().contains("\(SidecarHeader.error): body-timeout"), "\(reply.prefix(300))")
+            #expect(reply.contains("{\"error\":\""))
+            #expect(ContinuousClock.now - started < .seconds(30))
+            let scrape = try await sidecar.scrape { $0.value("modelwatch_requests_total") >= 1 }
+            #expect(scrape.value("modelwatch_requests_total", ["code": "408", "source": "sidecar"]) == 1, "\(scrape)")
+            #expect(scrape.value("modelwatch_upstream_errors_total") == 0, "the backend did nothing wrong")
+            #expect(scrape.value("modelwatch_connections_timed_out_total", ["phase": "body"]) == 1)
+            #expect(backend.requests.isEmpty, "the backend never got a whole request")
+        }
+    }
+
     @Test("beyond server.max_connections a connection gets the sidecar's 503 and closes; the open ones are served")
     func connectionLimit() async throws {
         try await withSidecar(server: ["max_connections": "2"]) { backend, sidecar in

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import Testing
 
 /// Requests a backend might frame differently than the sidecar (RFC 9112 §3.2 and §6, request
@@ -92,6 +93,30 @@ struct HTTPStrictnessTests {
             }
             let reply = try await TestClient.rawInPieces(port: sidecar.dataPort, pieces, pause: .zero)
             #expect(reply.hasPrefix("HTTP/1.1 414 "), "\(reply.prefix(200))")
+            #expect(backend.requests.isEmpty)
+        }
+    }
+
+    @Test("a client still sending a large body after its request was refused reads the whole answer, not a reset")
+    func refusalWhileSending() async throws {
+        try await withSidecar { backend, sidecar in
+            let socket = try #require(RawSocket.open(port: sidecar.dataPort, count: 1).first)
+            defer { close(socket) }
+            // No Host: refused as soon as the head is parsed, while 8 MiB of body still follow.
+            let head = "POST /a HTTP/1.1\r\nContent-Length: \(8 << 20)\r\n\r\n"
+            let (sent, reply) = try await onOwnThread {
+                var sent = RawSocket.send(socket, Array(head.utf8))
+                let chunk = [UInt8](repeating: 0x61, count: 64 << 10)
+                for _ in 0..<128 where sent {
+                    sent = RawSocket.send(socket, chunk)
+                }
+                return (sent, RawSocket.readUntilClosed(socket))
+            }
+            // A reset here is what makes clients such as Python's report "connection reset"
+            // instead of the answer.
+            #expect(sent, "the whole body was taken (read and dropped), not reset")
+            #expect(reply.hasPrefix("HTTP/1.1 400"), "\(reply.prefix(300))")
+            #expect(reply.hasSuffix("exactly one Host header; it had none\"}"), "the whole answer arrived: \(reply.prefix(300))")
             #expect(backend.requests.isEmpty)
         }
     }

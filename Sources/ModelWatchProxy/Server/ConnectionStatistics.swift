@@ -18,7 +18,8 @@ public final class ConnectionStatistics: Sendable {
         case head
         /// A keep-alive connection sat idle between requests.
         case idle
-        /// After an early answer, the rest of the request body stopped coming.
+        /// A streamed request body stopped coming (408 `body-timeout`), or, after an early
+        /// answer, the rest of it did.
         case body
     }
 

@@ -31,9 +31,10 @@ public enum ProxyServer {
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(
                     ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, statistics: statistics))
-                // ProxyHandler serves pipelined requests one at a time itself (see there why).
+                // ProxyHandler serves pipelined requests one at a time itself (see ProxyConnectionStateMachine why).
                 try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-                try pipeline.addHandler(ProxyHandler(client: client, maxBodySize: maxBodySize, observer: observer, logger: logger))
+                try pipeline.addHandler(
+                    ProxyHandler(upstream: { client.driver(on: $0) }, maxBodySize: maxBodySize, observer: observer, logger: logger))
             }
         }
     }

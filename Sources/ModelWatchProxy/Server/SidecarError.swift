@@ -26,6 +26,8 @@ public struct SidecarError: Sendable, Equatable {
         case upgradeNotProxied = "upgrade-not-proxied"
         case connectionLimit = "connection-limit"
         case headerTimeout = "header-timeout"
+        /// The client stopped sending a request body the sidecar was forwarding.
+        case bodyTimeout = "body-timeout"
 
         /// The cause of an answer to a backend that failed this way.
         init(upstream kind: UpstreamFailure.Kind) {
@@ -110,6 +112,14 @@ public struct SidecarError: Sendable, Equatable {
         message: "the request head did not arrive in time"
     )
 
+    /// A client that stalls in a streamed body is at fault, not the backend waiting for it: a
+    /// 408 of the sidecar's, never the backend's `upstream-timeout`.
+    static let bodyTimeout = SidecarError(
+        status: .requestTimeout,
+        cause: .bodyTimeout,
+        message: "the request body stopped arriving before it was complete"
+    )
+
     /// The JSON body: `{"error":"<message>"}`.
     public var body: ByteBuffer {
         ByteBuffer(string: "{\"error\":" + JSONString.quoted(self.message) + "}")
@@ -143,16 +153,24 @@ public struct SidecarError: Sendable, Equatable {
 
 extension ChannelHandlerContext {
     /// Writes `answer` as raw HTTP/1.1 bytes (for handlers below the codec, or with none) and
-    /// closes the connection the way nginx's lingering close does: the write side first, then,
-    /// once the client has closed or after `linger`, the whole connection. The caller drops what
-    /// the client still sends meanwhile; closing at once with unread bytes would reset the
-    /// connection, and a reset can destroy the answer before the client has read it.
+    /// closes the connection lingering (see `lingeringClose`); the whole connection closes once
+    /// the client has closed or after `linger`. The caller drops what the client still sends.
     func answerAndClose(_ answer: SidecarError, linger: TimeAmount = .seconds(2)) {
+        self.writeAndFlush(NIOAny(IOData.byteBuffer(answer.serialized())), promise: nil)
+        self.lingeringClose()
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
-        self.writeAndFlush(NIOAny(IOData.byteBuffer(answer.serialized()))).assumeIsolated().whenComplete { _ in
-            let context = loopBound.value
-            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
-            context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(promise: nil) }
-        }
+        self.eventLoop.assumeIsolated().scheduleTask(in: linger) { loopBound.value.close(promise: nil) }
+    }
+
+    /// Closes the connection the way nginx's lingering close does: the write side once what was
+    /// written has gone out, while reading goes on, so that the client's bytes still arriving
+    /// are read (the caller drops them) instead of left unread. Closing with unread bytes resets
+    /// the connection, and a reset can destroy the answer before the client has read it. The
+    /// connection closes entirely when the client closes its side; the caller bounds how long
+    /// it waits for that.
+    func lingeringClose() {
+        self.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.close(mode: .output).assumeIsolated().whenFailure { _ in loopBound.value.close(promise: nil) }
     }
 }

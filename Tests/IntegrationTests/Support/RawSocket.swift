@@ -24,6 +24,19 @@ enum RawSocket {
         }
     }
 
+    /// Writes all of `bytes`, as a client that does not watch for an early answer does.
+    /// - Returns: false once the peer has reset or closed the connection (no `SIGPIPE`).
+    @discardableResult
+    static func send(_ socket: Int32, _ bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return false }
+            sent += count
+        }
+        return true
+    }
+
     /// Everything `socket` receives until the peer closes it (or 10 s pass).
     static func readUntilClosed(_ socket: Int32) -> String {
         var timeout = timeval(tv_sec: 10, tv_usec: 0)

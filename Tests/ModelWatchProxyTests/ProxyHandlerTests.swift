@@ -1,0 +1,173 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import ModelWatchProxy
+
+/// The proxy handler on an `EmbeddedChannel`, behind NIO's real HTTP codec, with a fake backend:
+/// what a client sees on the wire, and what the backend is asked to do.
+@Suite("Proxy handler")
+struct ProxyHandlerTests {
+    /// A backend whose events the test delivers by hand.
+    final class FakeExchange: UpstreamExchange, @unchecked Sendable {
+        // @unchecked Sendable: used only on the embedded loop's thread, the test's own.
+        let request: UpstreamRequest
+        var deliver: (FakeExchange, [UpstreamEvent]) -> Void = { _, _ in }
+        var body = ByteBuffer()
+        var bodyFinished = false
+        var cancelled = false
+        var acknowledged = 0
+        /// What `sendBody` answers: whether the upload buffer is full.
+        var full = false
+
+        init(request: UpstreamRequest) {
+            self.request = request
+        }
+
+        func sendBody(_ buffer: ByteBuffer) -> Bool {
+            self.body.writeImmutableBuffer(buffer)
+            return self.full
+        }
+        func finishBody() { self.bodyFinished = true }
+        func acknowledge(bytes count: Int) { self.acknowledged += count }
+        func cancel() { self.cancelled = true }
+
+        func send(_ events: UpstreamEvent...) { self.deliver(self, events) }
+    }
+
+    final class FakeUpstream: UpstreamExchangeStarter, @unchecked Sendable {
+        // @unchecked Sendable: as FakeExchange.
+        var started: [FakeExchange] = []
+        var fullUploads = false
+
+        func makeExchange(_ request: UpstreamRequest, deliver: @escaping @Sendable (FakeExchange, [UpstreamEvent]) -> Void) -> FakeExchange
+        {
+            let exchange = FakeExchange(request: request)
+            exchange.deliver = deliver
+            exchange.full = self.fullUploads
+            return exchange
+        }
+
+        func start(_ exchange: FakeExchange) {
+            self.started.append(exchange)
+        }
+    }
+
+    /// Records the milestones the handler sends down to the clock handler.
+    final class MilestoneRecorder: ChannelOutboundHandler, @unchecked Sendable {
+        // @unchecked Sendable: as FakeExchange.
+        typealias OutboundIn = Any
+        var milestones: [ExchangeMilestone] = []
+
+        func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+            if let milestone = event as? ExchangeMilestone { self.milestones.append(milestone) }
+            promise?.succeed()
+        }
+    }
+
+    struct Connection {
+        let channel: EmbeddedChannel
+        let upstream: FakeUpstream
+        let milestones: MilestoneRecorder
+
+        init(maxBodySize: Int = 1 << 20) throws {
+            let upstream = FakeUpstream()
+            let milestones = MilestoneRecorder()
+            self.channel = EmbeddedChannel()
+            self.upstream = upstream
+            self.milestones = milestones
+            let pipeline = self.channel.pipeline.syncOperations
+            try pipeline.addHandler(milestones)
+            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+            try pipeline.addHandler(
+                ProxyHandler(upstream: { _ in upstream }, maxBodySize: maxBodySize, observer: nil, logger: Logger(label: "test")))
+            try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        }
+
+        func send(_ text: String) throws {
+            try self.channel.writeInbound(ByteBuffer(string: text))
+        }
+
+        /// Everything written to the client so far.
+        func received() throws -> String {
+            var text = ""
+            while let data = try self.channel.readOutbound(as: IOData.self) {
+                if case .byteBuffer(let buffer) = data { text += String(buffer: buffer) }
+            }
+            return text
+        }
+    }
+
+    static func response(_ status: Int, _ body: String) -> [UpstreamEvent] {
+        var parser = ResponseHeadParser()
+        var head: UpstreamResponseHead?
+        for line in ["HTTP/1.1 \(status) X\r\n", "content-length: \(body.utf8.count)\r\n", "\r\n"] {
+            head = Array(line.utf8).withUnsafeBytes { parser.consume($0) } ?? head
+        }
+        return [.head(head!), .body(ByteBuffer(string: body)), .end(UpstreamTimings(firstByte: .zero, total: .zero))]
+    }
+
+    @Test("a request is forwarded and the backend's answer streams back; the connection stays open")
+    func exchange() throws {
+        let connection = try Connection()
+        try connection.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+        let exchange = try #require(connection.upstream.started.first)
+        #expect(exchange.request.target == "/a" && exchange.bodyFinished)
+        exchange.deliver(exchange, Self.response(200, "ok"))
+        let received = try connection.received()
+        #expect(received.hasPrefix("HTTP/1.1 200 OK\r\n") && received.hasSuffix("\r\n\r\nok"), "\(received)")
+        #expect(connection.channel.isActive)
+        #expect(connection.milestones.milestones == [.requestForwarded(bodyFollows: false), .responseCompleted])
+    }
+
+    @Test(
+        "pipelined requests are forwarded one at a time, reading paused while one waits (the milestones follow `autoRead`, which EmbeddedChannel ignores)"
+    )
+    func pipelined() throws {
+        let connection = try Connection()
+        try connection.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(connection.upstream.started.map(\.request.target) == ["/1"])
+        #expect(connection.milestones.milestones.last == .readingPaused)
+        connection.upstream.started[0].deliver(connection.upstream.started[0], Self.response(200, "1"))
+        #expect(connection.upstream.started.map(\.request.target) == ["/1", "/2"])
+        #expect(connection.milestones.milestones.last == .readingResumed)
+        #expect(try connection.received().hasSuffix("\r\n\r\n1"))
+    }
+
+    @Test("a full upload buffer pauses reading from the client until it drains")
+    func uploadFlowControl() throws {
+        let connection = try Connection()
+        connection.upstream.fullUploads = true
+        try connection.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nabc")
+        let exchange = try #require(connection.upstream.started.first)
+        #expect(String(buffer: exchange.body) == "abc")
+        #expect(connection.milestones.milestones.last == .readingPaused)
+        exchange.send(.requestBodyDrained)
+        #expect(connection.milestones.milestones.last == .readingResumed)
+    }
+
+    @Test("a stalled body answers 408 body-timeout, cancels the transfer and closes lingering")
+    func bodyTimeout() throws {
+        let connection = try Connection()
+        try connection.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nabc")
+        connection.channel.pipeline.fireUserInboundEventTriggered(ConnectionClockEvent.requestBodyTimedOut)
+        let received = try connection.received()
+        #expect(received.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(received)")
+        #expect(received.contains("modelwatch-error: body-timeout"))
+        #expect(connection.upstream.started.first?.cancelled == true)
+        #expect(connection.milestones.milestones.last == .linger)
+    }
+
+    @Test("a refused request gets its answer through the codec, then the connection lingers instead of closing")
+    func refusalLingers() throws {
+        let connection = try Connection()
+        try connection.send("POST /a HTTP/1.1\r\nContent-Length: 100000\r\n\r\nabc")
+        let received = try connection.received()
+        #expect(received.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && received.hasSuffix("it had none\"}"), "\(received)")
+        #expect(connection.upstream.started.isEmpty)
+        #expect(connection.milestones.milestones == [.linger])
+        #expect(connection.channel.isActive, "closed by the clock handler once the client is done")
+    }
+}
