@@ -38,8 +38,9 @@ public enum Sidecar {
     private static func run(configuration: ModelWatchConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let client = try UpstreamClient(configuration: configuration.upstream, group: group, logger: logger)
         let catalogue = MetricCatalogue(version: Self.version)
-        let readiness = ReadinessProbe(
-            client: client,
+        let readiness = try ReadinessProbe(
+            upstream: configuration.upstream,
+            group: group,
             target: configuration.readiness.target,
             interval: configuration.readiness.interval,
             timeout: configuration.readiness.timeout,
