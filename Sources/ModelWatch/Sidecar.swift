@@ -75,10 +75,19 @@ public enum Sidecar {
                         catalogue: catalogue, logger: logger)
                     : nil
             }
-        let shadow =
-            configuration.analysis.enabled && !configuration.shadow.models.isEmpty
-            ? try ShadowService(configuration: configuration.shadow, group: group, catalogue: catalogue, recorder: recorder, logger: logger)
-            : nil
+        let shadow: ShadowService?
+        do {
+            shadow =
+                configuration.analysis.enabled && !configuration.shadow.models.isEmpty
+                ? try ShadowService(
+                    configuration: configuration.shadow, group: group, catalogue: catalogue, recorder: recorder, logger: logger)
+                : nil
+        } catch {
+            // The recorder's writer thread runs from `open`, so that a locked store stops the start
+            // early; a start that fails after it must not leave that thread behind.
+            await recorder?.abandon()
+            throw error
+        }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.
