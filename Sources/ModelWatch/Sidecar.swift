@@ -38,8 +38,9 @@ public enum Sidecar {
     private static func run(configuration: ModelWatchConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) async throws {
         let client = try UpstreamClient(configuration: configuration.upstream, group: group, logger: logger)
         let catalogue = MetricCatalogue(version: Self.version)
-        let readiness = ReadinessProbe(
-            client: client,
+        let readiness = try ReadinessProbe(
+            upstream: configuration.upstream,
+            group: group,
             target: configuration.readiness.target,
             interval: configuration.readiness.interval,
             timeout: configuration.readiness.timeout,
@@ -74,10 +75,19 @@ public enum Sidecar {
                         catalogue: catalogue, logger: logger)
                     : nil
             }
-        let shadow =
-            configuration.analysis.enabled && !configuration.shadow.models.isEmpty
-            ? try ShadowService(configuration: configuration.shadow, group: group, catalogue: catalogue, recorder: recorder, logger: logger)
-            : nil
+        let shadow: ShadowService?
+        do {
+            shadow =
+                configuration.analysis.enabled && !configuration.shadow.models.isEmpty
+                ? try ShadowService(
+                    configuration: configuration.shadow, group: group, catalogue: catalogue, recorder: recorder, logger: logger)
+                : nil
+        } catch {
+            // The recorder's writer thread runs from `open`, so that a locked store stops the start
+            // early; a start that fails after it must not leave that thread behind.
+            await recorder?.abandon()
+            throw error
+        }
         let analyzer = ExchangeAnalyzer(
             catalogue: catalogue,
             // Models with a baseline always keep their own label.
@@ -165,12 +175,12 @@ public enum Sidecar {
         do {
             listen = try ListenAddress(parsing: text)
         } catch {
-            throw SidecarStartError(description: "--listen \(text): \(error)")
+            throw SidecarStartError(.invalidAddress, "--listen \(text): \(error)")
         }
         do {
             _ = try TimeSeriesStore(readingFrom: database)
         } catch {
-            throw SidecarStartError(description: error.message)
+            throw SidecarStartError(.unreadableStore, error.message)
         }
         let readPlane = ReadPlane(path: database, readers: query.maxConcurrency, maxWaiting: query.maxQueued)
         let api = PrometheusAPI(readPlane: readPlane, options: query, catalogue: nil)
@@ -195,5 +205,37 @@ public enum Sidecar {
 
 /// Why a server could not start: a bad address or file, said in one line.
 public struct SidecarStartError: Error, CustomStringConvertible {
+    /// What kind of failure this is; callers branch on it, people read ``SidecarStartError/description``.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String {
+            case invalidAddress = "invalid-address"
+            case unreadableStore = "unreadable-store"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// An address to listen on could not be parsed.
+        public static let invalidAddress = Code(.invalidAddress)
+        /// The store file is missing, unreadable or not a ModelWatch store.
+        public static let unreadableStore = Code(.unreadableStore)
+
+        public var description: String { self.value.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// The one line a CLI prints: the file or address, and what is wrong with it.
     public let description: String
+    /// The source file that raised the error.
+    public let file: String
+    /// The source line that raised the error.
+    public let line: Int
+
+    init(_ code: Code, _ description: String, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.description = description
+        self.file = file
+        self.line = line
+    }
 }

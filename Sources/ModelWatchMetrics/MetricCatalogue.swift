@@ -1,6 +1,13 @@
 public import Prometheus
 import Synchronization
 
+/// Why the analysis pipeline did not take an observation: the `reason` label of
+/// `modelwatch_observations_dropped_total`, a bounded set.
+public enum ObservationDropReason: String, Sendable, CaseIterable {
+    /// The pipeline's queue (`analysis.queue_capacity`) was full.
+    case queueFull = "queue_full"
+}
+
 /// Every metric ModelWatch exports, registered in one place with its help text, labels and buckets.
 ///
 /// Recording methods take already-bounded label values (see `BoundedLabelValues`); per-request
@@ -45,7 +52,9 @@ public final class MetricCatalogue: Sendable {
         registry.makeGauge(descriptor: Self.describe("build_info", Help.buildInfo), labels: [("version", version)]).set(1.0)
         self.upstreamUp = registry.makeGauge(descriptor: Self.describe("upstream_up", Help.upstreamUp))
         // Present from the start, so a rate over it never begins at a missing series.
-        _ = registry.makeCounter(descriptor: Self.describe("observations_dropped_total", Help.dropped), labels: [("reason", "queue_full")])
+        _ = registry.makeCounter(
+            descriptor: Self.describe("observations_dropped_total", Help.dropped),
+            labels: [("reason", ObservationDropReason.queueFull.rawValue)])
         self.process = ProcessSeries(registry: registry)
         self.requests = SeriesCache { key in
             registry.makeCounter(
@@ -161,9 +170,12 @@ public final class MetricCatalogue: Sendable {
         ).increment()
     }
 
-    public func recordDroppedObservation(reason: String) {
-        self.registry.makeCounter(descriptor: Self.describe("observations_dropped_total", Help.dropped), labels: [("reason", reason)])
-            .increment()
+    /// Counts an observation the analysis pipeline could not take.
+    public func recordDroppedObservation(reason: ObservationDropReason) {
+        self.registry.makeCounter(
+            descriptor: Self.describe("observations_dropped_total", Help.dropped), labels: [("reason", reason.rawValue)]
+        )
+        .increment()
     }
 
     public func setUpstreamUp(_ up: Bool) {

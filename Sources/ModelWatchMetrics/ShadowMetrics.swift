@@ -1,5 +1,16 @@
 import Prometheus
 
+/// Why a sampled exchange was not compared with the shadow: the `reason` label of
+/// `modelwatch_shadow_skipped_total`, a bounded set.
+public enum ShadowSkipReason: String, Sendable, CaseIterable {
+    /// The model's inference threads were busy and its queue full.
+    case queueFull = "queue_full"
+    /// Over the model's `max_per_second`.
+    case rateLimited = "rate_limited"
+    /// The payloads were not understood, so there was nothing to compare.
+    case notDecoded = "not_decoded"
+}
+
 /// The shadow-comparison series: comparisons by result, the size of disagreements per output,
 /// what the reference costs, and what was not compared and why.
 public struct ShadowMetrics: Sendable {
@@ -8,7 +19,7 @@ public struct ShadowMetrics: Sendable {
     /// Present from the start for each shadowed model, so a rate over them never begins at a
     /// missing series and the mismatch-ratio alert has a denominator as soon as traffic flows.
     public func register(model: String) {
-        for reason in ["queue_full", "rate_limited"] { self.skipped(model: model, reason: reason) }
+        for reason in [ShadowSkipReason.queueFull, .rateLimited] { self.skipped(model: model, reason: reason) }
     }
 
     /// Counts one comparison; `result` is `match`, `mismatch` or `error`.
@@ -39,8 +50,8 @@ public struct ShadowMetrics: Sendable {
         ).record(seconds)
     }
 
-    /// Counts a sampled exchange that was not compared: `queue_full`, `rate_limited`, `not_decoded`.
-    public func recordSkipped(model: String, reason: String) {
+    /// Counts a sampled exchange that was not compared.
+    public func recordSkipped(model: String, reason: ShadowSkipReason) {
         self.skipped(model: model, reason: reason).increment()
     }
 
@@ -60,9 +71,10 @@ public struct ShadowMetrics: Sendable {
     }
 
     @discardableResult
-    private func skipped(model: String, reason: String) -> Counter {
+    private func skipped(model: String, reason: ShadowSkipReason) -> Counter {
         self.registry.makeCounter(
-            descriptor: MetricCatalogue.describe("shadow_skipped_total", Help.skipped), labels: [("model", model), ("reason", reason)])
+            descriptor: MetricCatalogue.describe("shadow_skipped_total", Help.skipped),
+            labels: [("model", model), ("reason", reason.rawValue)])
     }
 
     enum Help {

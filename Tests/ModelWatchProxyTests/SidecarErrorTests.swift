@@ -6,12 +6,15 @@ import Testing
 
 @Suite("Sidecar errors")
 struct SidecarErrorTests {
-    @Test("upstream failures map to 502 or 504 with a cause naming the failure")
+    @Test("upstream failures map to 502, 503 or 504 with a cause naming the failure")
     func upstreamMapping() {
         let timeout = SidecarError.upstream(UpstreamFailure(kind: .timeout, detail: "slow"))
         #expect(timeout.status.code == 504)
         #expect(timeout.cause.rawValue == "upstream-timeout")
-        for kind in UpstreamFailure.Kind.allCases where kind != .timeout {
+        let poolTimeout = SidecarError.upstream(UpstreamFailure(kind: .poolTimeout, detail: "busy"))
+        #expect(poolTimeout.status.code == 503)
+        #expect(poolTimeout.cause.rawValue == "upstream-pool-timeout")
+        for kind in UpstreamFailure.Kind.allCases where kind != .timeout && kind != .poolTimeout {
             let error = SidecarError.upstream(UpstreamFailure(kind: kind, detail: "x"))
             #expect(error.status.code == 502)
             #expect(error.cause.rawValue == "upstream-\(kind.rawValue)")

@@ -170,7 +170,7 @@ import Testing
             _ = try integers.feeds(from: fractional)
             Issue.record("2.5 became an integer")
         } catch {
-            #expect(error.reason == "input_type")
+            #expect(error.reason == .inputType)
         }
         let five = DecodedPayload(
             tensors: [ModelWatchProtocols.Tensor(name: "input-0", datatype: "FP64", shape: [5], values: .numbers([1, 2, 3, 4, 5]))],
@@ -179,7 +179,7 @@ import Testing
             _ = try ReferenceFeeds(model: model, mappings: []).feeds(from: five)
             Issue.record("five values filled [N, 3]")
         } catch {
-            #expect(error.reason == "input_shape")
+            #expect(error.reason == .inputShape)
         }
     }
 

@@ -30,6 +30,7 @@ struct ConfigurationLoaderTests {
               connect_timeout: 1.5s
               timeout: 2m
               max_connections: 16
+              pool_timeout: 750ms
               ca_file: ca.pem
               readiness_path: /v1/models/iris
               readiness_interval: 10s
@@ -79,6 +80,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.upstream.connectTimeout == .milliseconds(1500))
         #expect(configuration.upstream.timeout == .seconds(120))
         #expect(configuration.upstream.maxConnections == 16)
+        #expect(configuration.upstream.poolTimeout == .milliseconds(750))
         #expect(configuration.upstream.caFile == directory + "/ca.pem")
         #expect(configuration.readiness.target == .path("/v1/models/iris"))
         #expect(configuration.readiness.interval == .seconds(10))
@@ -92,6 +94,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.admin.listen == ListenAddress(host: "127.0.0.1", port: 9464))
         #expect(configuration.server.maxBodySize == 64 << 20)
         #expect(configuration.upstream.timeout == .seconds(60))
+        #expect(configuration.upstream.poolTimeout == .seconds(5))
         #expect(configuration.upstream.connectTimeout == .seconds(5))
         #expect(configuration.readiness.target == .automatic)
         #expect(configuration.storage.enabled && configuration.storage.path == "modelwatch.db")
@@ -128,6 +131,8 @@ struct ConfigurationLoaderTests {
             ("upstream:\n  url: ftp://a\n", 2, "upstream.url"),
             ("server:\n  listen: 0.0.0.0:8080\n  max_body_size: lots\nupstream:\n  url: http://a:1\n", 3, "server.max_body_size"),
             ("upstream:\n  url: http://a:1\n  max_connections: 0\n", 3, "upstream.max_connections"),
+            ("upstream:\n  url: http://a:1\n  pool_timeout: 0\n", 3, "upstream.pool_timeout"),
+            ("upstream:\n  url: http://a:1\n  pool_timeout: soon\n", 3, "upstream.pool_timeout"),
             ("upstream:\n  url: http://a:1\n  conect_timeout: 5s\n", 3, "upstream.conect_timeout"),
             ("upstream:\n  url: http://a:1\nservr:\n  listen: :1\n", 3, "servr"),
             ("admin:\n  listen: localhost\nupstream:\n  url: http://a:1\n", 2, "admin.listen"),

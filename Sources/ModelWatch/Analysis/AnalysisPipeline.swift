@@ -41,7 +41,7 @@ final class AnalysisPipeline: ExchangeObserver, Service {
         self.catalogue.exchangeEnded(slot: observation.tag)
         if !self.queue.offer(observation) {
             self.queue.release(bytes: observation.reservedBytes)
-            self.catalogue.recordDroppedObservation(reason: "queue_full")
+            self.catalogue.recordDroppedObservation(reason: .queueFull)
         }
     }
 

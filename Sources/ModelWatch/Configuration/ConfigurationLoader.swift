@@ -287,6 +287,8 @@ struct DocumentReader {
             draft.upstream.timeout = timeout == .zero ? nil : timeout
         case "max_connections":
             draft.upstream.maxConnections = try self.integer(node, key: key, range: 1...65536)
+        case "pool_timeout":
+            draft.upstream.poolTimeout = try self.duration(node, key: key, allowZero: false)
         case "ca_file":
             let path = try self.string(node, key: key)
             guard !path.isEmpty else { throw self.error(node, key: key, "expected a file path") }
@@ -425,7 +427,7 @@ struct DocumentReader {
         case "alerting.alertmanagers.basic_auth": known = "username, password, password_file"
         default:
             known =
-                "url, connect_timeout, timeout, max_connections, ca_file, readiness_path, readiness_interval, readiness_timeout"
+                "url, connect_timeout, timeout, max_connections, pool_timeout, ca_file, readiness_path, readiness_interval, readiness_timeout"
         }
         let dotted = section.map { "\($0).\(key.name)" } ?? key.name
         return ConfigurationError(source: self.source, line: key.line, key: dotted, message: "unknown key (expected one of: \(known))")

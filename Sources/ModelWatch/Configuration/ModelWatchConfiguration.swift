@@ -48,9 +48,9 @@ public struct ModelWatchConfiguration: Sendable {
         self.alerting = alerting
     }
 
-    /// One line naming where traffic comes in and goes out.
+    /// One line naming where traffic comes in and goes out, and how long it may wait for the backend.
     public var summary: String {
-        "data port \(self.server.listen) -> upstream \(self.upstream.url); admin port \(self.admin.listen)"
+        "data port \(self.server.listen) -> upstream \(self.upstream.url) (\(self.upstream.limitsSummary)); admin port \(self.admin.listen)"
     }
 }
 

@@ -4,9 +4,17 @@ import ModelWatchReference
 /// Builds a reference model's inputs from a decoded request, as the configured mapping says:
 /// which request tensor, converted to which element type, in which shape.
 struct ReferenceFeeds: Sendable {
-    /// Why a request could not be turned into the reference's inputs; `reason` is a bounded label.
+    /// Why a request could not be turned into the reference's inputs.
     struct Failure: Error, Equatable, CustomStringConvertible {
-        let reason: String
+        /// What went wrong; its raw value is the `reason` label of `modelwatch_shadow_errors_total`.
+        enum Reason: String, Sendable, CaseIterable {
+            case inputMissing = "input_missing"
+            case inputBinary = "input_binary"
+            case inputType = "input_type"
+            case inputShape = "input_shape"
+        }
+
+        let reason: Reason
         let detail: String
         var description: String { self.detail }
     }
@@ -29,7 +37,7 @@ struct ReferenceFeeds: Sendable {
             if source == nil, self.mappings.count == 1, request.tensors.count == 1 { source = request.tensors[0] }
             guard let source else {
                 throw Failure(
-                    reason: "input_missing",
+                    reason: .inputMissing,
                     detail:
                         "the request has no tensor \"\(mapping.source)\" (it has: \(request.tensors.map(\.name).joined(separator: ", ")))")
             }
@@ -50,11 +58,11 @@ struct ReferenceFeeds: Sendable {
         switch source.values {
         case .binary:
             throw Failure(
-                reason: "input_binary", detail: "\"\(source.name)\" came in the binary-tensor extension, whose values are not read")
+                reason: .inputBinary, detail: "\"\(source.name)\" came in the binary-tensor extension, whose values are not read")
         case .strings(let strings):
             guard type == nil || type == .string else {
                 throw Failure(
-                    reason: "input_type", detail: "\"\(source.name)\" holds strings; the reference wants \(type.map(\.description) ?? "")")
+                    reason: .inputType, detail: "\"\(source.name)\" holds strings; the reference wants \(type.map(\.description) ?? "")")
             }
             count = strings.count
             storage = .string(strings)
@@ -67,7 +75,7 @@ struct ReferenceFeeds: Sendable {
         do {
             return try ModelWatchReference.Tensor(shape: shape, storage: storage)
         } catch {
-            throw Failure(reason: "input_shape", detail: "\"\(source.name)\": \(error.detail)")
+            throw Failure(reason: .inputShape, detail: "\"\(source.name)\": \(error.detail)")
         }
     }
 
@@ -96,7 +104,7 @@ struct ReferenceFeeds: Sendable {
         integers.reserveCapacity(numbers.count)
         for number in numbers {
             guard let integer = Integer(exactly: number) else {
-                throw Failure(reason: "input_type", detail: "\"\(name)\" holds \(number), not an \(Integer.self)")
+                throw Failure(reason: .inputType, detail: "\"\(name)\" holds \(number), not an \(Integer.self)")
             }
             integers.append(integer)
         }
@@ -114,7 +122,7 @@ struct ReferenceFeeds: Sendable {
             if dimensions.filter({ $0 == nil }).count > 1 {
                 guard request.count == declared.count else {
                     throw Failure(
-                        reason: "input_shape", detail: "\"\(name)\" has shape \(request); the reference wants rank \(declared.count)")
+                        reason: .inputShape, detail: "\"\(name)\" has shape \(request); the reference wants rank \(declared.count)")
                 }
                 return request
             }
@@ -123,12 +131,12 @@ struct ReferenceFeeds: Sendable {
         }
         let known = dimensions.compactMap { $0 }.reduce(1, *)
         guard known > 0, count % known == 0 else {
-            throw Failure(reason: "input_shape", detail: "\(count) values of \"\(name)\" do not fill shape \(dimensions.map { $0 ?? -1 })")
+            throw Failure(reason: .inputShape, detail: "\(count) values of \"\(name)\" do not fill shape \(dimensions.map { $0 ?? -1 })")
         }
         if let free = dimensions.firstIndex(where: { $0 == nil }) { dimensions[free] = count / known }
         let shape = dimensions.map { $0 ?? 1 }
         guard shape.reduce(1, *) == count else {
-            throw Failure(reason: "input_shape", detail: "\(count) values of \"\(name)\" do not fill shape \(shape)")
+            throw Failure(reason: .inputShape, detail: "\(count) values of \"\(name)\" do not fill shape \(shape)")
         }
         return shape
     }

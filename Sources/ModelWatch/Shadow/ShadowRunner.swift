@@ -61,9 +61,9 @@ final class ShadowRunner: Sendable {
         let now = (self.clock.now - self.started).seconds
         switch self.sampler.withLock({ $0.decide(body: body, now: now) }) {
         case .notSampled: return
-        case .rateLimited: self.metrics.recordSkipped(model: self.model, reason: "rate_limited")
+        case .rateLimited: self.metrics.recordSkipped(model: self.model, reason: .rateLimited)
         case .compare:
-            if !self.queue.offer(job()) { self.metrics.recordSkipped(model: self.model, reason: "queue_full") }
+            if !self.queue.offer(job()) { self.metrics.recordSkipped(model: self.model, reason: .queueFull) }
         }
     }
 
@@ -71,7 +71,7 @@ final class ShadowRunner: Sendable {
     func skipUndecoded(body: [UInt8]) {
         let now = (self.clock.now - self.started).seconds
         if self.sampler.withLock({ $0.decide(body: body, now: now) }) == .compare {
-            self.metrics.recordSkipped(model: self.model, reason: "not_decoded")
+            self.metrics.recordSkipped(model: self.model, reason: .notDecoded)
         }
     }
 
@@ -134,7 +134,7 @@ final class ShadowRunner: Sendable {
         do {
             inputs = try feeds.feeds(from: job.request)
         } catch {
-            return .error(error.reason, error.detail)
+            return .error(error.reason.rawValue, error.detail)
         }
         let start = self.clock.now
         let outputs: [String: Value]

@@ -74,6 +74,12 @@ final class StoreRecorder: Service {
         }
     }
 
+    /// Stops the writer thread of a recorder whose `run()` will never be called, because the
+    /// sidecar's start failed after the store was opened.
+    func abandon() async {
+        try? await self.writerThread.shutdownGracefully()
+    }
+
     /// Records until graceful shutdown, then records one last snapshot so a clean stop loses nothing.
     func run() async throws {
         // SIGXFSZ would kill the process when a file-size limit is reached; ignored, the write

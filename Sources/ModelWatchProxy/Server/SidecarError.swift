@@ -18,6 +18,7 @@ public struct SidecarError: Sendable, Equatable {
         case upstreamReset = "upstream-reset"
         case upstreamTLS = "upstream-tls"
         case upstreamProtocol = "upstream-protocol"
+        case upstreamPoolTimeout = "upstream-pool-timeout"
         case bodyTooLarge = "body-too-large"
         case malformedRequest = "malformed-request"
         case headTooLarge = "head-too-large"
@@ -37,6 +38,7 @@ public struct SidecarError: Sendable, Equatable {
             case .reset: self = .upstreamReset
             case .tls: self = .upstreamTLS
             case .protocol: self = .upstreamProtocol
+            case .poolTimeout: self = .upstreamPoolTimeout
             }
         }
     }

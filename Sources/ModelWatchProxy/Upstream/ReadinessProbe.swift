@@ -1,8 +1,13 @@
 public import Logging
 import NIOConcurrencyHelpers
+public import NIOCore
 public import ServiceLifecycle
 
 /// Asks the backend at a fixed interval whether it is ready, so `/readyz` can answer at once.
+///
+/// The probe has a client of its own, one connection on one event loop, apart from the proxied
+/// traffic's: with every proxied connection busy on hung requests, a probe queued behind them
+/// would time out and call a backend that still answers its health route unready.
 public final class ReadinessProbe: Service, Sendable {
     /// Where to ask.
     public enum Target: Sendable, Equatable {
@@ -31,13 +36,23 @@ public final class ReadinessProbe: Service, Sendable {
     private let observe: @Sendable (Status) -> Void
     private let latest = NIOLockedValueBox(Status(isReady: false, detail: "the backend has not been probed yet"))
 
-    /// - Parameter observe: told every verdict as it is reached, so what depends on it (the
-    ///   `modelwatch_upstream_up` gauge the store records) is current without anyone asking.
+    /// Prepares a probe of the backend `upstream` names; nothing runs until `run()`.
+    /// - Parameters:
+    ///   - group: the probe takes one loop of it for its connection.
+    ///   - observe: told every verdict as it is reached, so what depends on it (the
+    ///     `modelwatch_upstream_up` gauge the store records) is current without anyone asking.
+    /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
     public init(
-        client: UpstreamClient, target: Target, interval: Duration, timeout: Duration, logger: Logger,
-        observe: @escaping @Sendable (Status) -> Void = { _ in }
-    ) {
-        self.client = client
+        upstream: UpstreamConfiguration, group: any EventLoopGroup, target: Target, interval: Duration, timeout: Duration,
+        logger: Logger, observe: @escaping @Sendable (Status) -> Void = { _ in }
+    ) throws(UpstreamClientError) {
+        var own = upstream
+        // One connection is enough for probes that never overlap, and the pool wait can only be
+        // met if one did.
+        own.maxConnections = 1
+        own.poolTimeout = timeout
+        own.timeout = timeout
+        self.client = try UpstreamClient(configuration: own, group: group.next(), logger: logger)
         self.observe = observe
         self.target = target
         self.interval = interval
@@ -50,6 +65,7 @@ public final class ReadinessProbe: Service, Sendable {
         self.latest.withLockedValue { $0 }
     }
 
+    /// Probes until graceful shutdown, then lets go of the probe's connection.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -57,6 +73,7 @@ public final class ReadinessProbe: Service, Sendable {
                 try? await Task.sleep(for: self.interval)
             }
         }
+        await self.client.shutdown()
     }
 
     /// Probes the backend now and records the verdict.
@@ -79,7 +96,7 @@ public final class ReadinessProbe: Service, Sendable {
         case .success(let code):
             status = Status(isReady: false, detail: "GET \(path) answered \(code)")
         case .failure(let failure):
-            status = Status(isReady: false, detail: failure.description)
+            status = Status(isReady: false, detail: "GET \(path): " + Self.explain(failure, timeout: self.timeout))
         }
         let previous = self.latest.withLockedValue { latest in
             defer { latest = status }
@@ -90,5 +107,19 @@ public final class ReadinessProbe: Service, Sendable {
             self.logger.info("backend readiness changed", metadata: ["upstream.ready": "\(status.isReady)", "detail": "\(status.detail)"])
         }
         return status
+    }
+
+    /// What a failed probe means, in words that point at the cause, with libcurl's own after.
+    static func explain(_ failure: UpstreamFailure, timeout: Duration) -> String {
+        let what: String
+        switch failure.kind {
+        case .connect: what = "could not connect to the backend"
+        case .timeout: what = "no answer within \(timeout.configurationText)"
+        case .reset: what = "the connection broke before an answer"
+        case .tls: what = "the TLS handshake failed"
+        case .protocol: what = "the backend's answer is not valid HTTP"
+        case .poolTimeout: what = "the probe's connection stayed busy"
+        }
+        return "\(what) (\(failure.detail))"
     }
 }

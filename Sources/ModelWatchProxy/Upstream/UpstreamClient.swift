@@ -26,7 +26,7 @@ public final class UpstreamClient: Service, Sendable {
     /// - Throws: `UpstreamClientError` when libcurl cannot be initialised.
     public init(configuration: UpstreamConfiguration, group: any EventLoopGroup, logger: Logger) throws(UpstreamClientError) {
         guard CurlGlobal.ensureInitialised() else {
-            throw UpstreamClientError(reason: "libcurl could not be initialised")
+            throw UpstreamClientError(.libcurlUnavailable, "libcurl could not be initialised (curl_global_init failed)")
         }
         var loopCount = 0
         for _ in group.makeIterator() { loopCount += 1 }
@@ -130,8 +130,38 @@ public final class UpstreamClient: Service, Sendable {
 
 /// The upstream client could not start.
 public struct UpstreamClientError: Error, Sendable, CustomStringConvertible {
-    let reason: String
-    public var description: String { self.reason }
+    /// What kind of failure this is; callers branch on it, people read ``UpstreamClientError/detail``.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String {
+            case libcurlUnavailable = "libcurl-unavailable"
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// libcurl's global initialisation failed: no transfer can run in this process.
+        public static let libcurlUnavailable = Code(.libcurlUnavailable)
+
+        public var description: String { self.value.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What went wrong, for the person reading the log.
+    public let detail: String
+    /// The source file that raised the error.
+    public let file: String
+    /// The source line that raised the error.
+    public let line: Int
+
+    init(_ code: Code, _ detail: String, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.detail = detail
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { self.detail }
 }
 
 /// One `status(of:)` exchange: whichever comes first of its end and its task's cancellation

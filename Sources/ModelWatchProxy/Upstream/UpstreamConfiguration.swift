@@ -7,6 +7,10 @@ public struct UpstreamConfiguration: Sendable {
     public var timeout: Duration?
     /// Most connections held open to the backend; further requests queue for a free one.
     public var maxConnections: Int
+    /// Longest a request waits for one of `maxConnections` to come free before it is answered
+    /// 503 `upstream-pool-timeout` without reaching the backend; the total timeout, when
+    /// shorter, bounds the wait instead.
+    public var poolTimeout: Duration
     /// CA bundle for verifying an `https` backend; the system bundle when `nil`.
     public var caFile: String?
 
@@ -15,13 +19,23 @@ public struct UpstreamConfiguration: Sendable {
         connectTimeout: Duration = .seconds(5),
         timeout: Duration? = .seconds(60),
         maxConnections: Int = 128,
+        poolTimeout: Duration = .seconds(5),
         caFile: String? = nil
     ) {
         self.url = url
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.maxConnections = maxConnections
+        self.poolTimeout = poolTimeout
         self.caFile = caFile
+    }
+
+    /// The limits on waiting for the backend, as `modelwatch check` reports them, so that an
+    /// operator sees the defaults that apply as well as what was set.
+    public var limitsSummary: String {
+        let total = self.timeout.map(\.configurationText) ?? "0 (none)"
+        return "max_connections \(self.maxConnections), pool_timeout \(self.poolTimeout.configurationText), "
+            + "connect_timeout \(self.connectTimeout.configurationText), timeout \(total)"
     }
 }
 
@@ -107,6 +121,14 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Duration {
+    /// `1.5s`, `5s`, `250ms`: the duration as an operator writes it in the configuration.
+    var configurationText: String {
+        let milliseconds = self.roundedUpMilliseconds
+        guard milliseconds >= 1000 else { return "\(milliseconds)ms" }
+        let tenths = (milliseconds + 50) / 100
+        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
+    }
+
     /// Whole milliseconds, rounded up so that a tiny positive timeout never becomes "no timeout".
     var roundedUpMilliseconds: Int {
         let (seconds, attoseconds) = self.components

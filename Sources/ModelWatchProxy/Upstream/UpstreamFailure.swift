@@ -14,6 +14,9 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
         case tls
         /// The backend answered with something that is not valid HTTP.
         case `protocol`
+        /// Every connection to the backend stayed busy for `upstream.pool_timeout`: the request
+        /// was never sent. The backend is saturated (or hung), not unreachable.
+        case poolTimeout = "pool_timeout"
     }
 
     public let kind: Kind
@@ -27,7 +30,12 @@ public struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     /// The status the sidecar answers with when this failure happens before any response byte.
     public var responseStatus: Int {
-        self.kind == .timeout ? 504 : 502
+        switch self.kind {
+        case .timeout: 504
+        // Nothing reached the backend: a retry later, or elsewhere, may well succeed.
+        case .poolTimeout: 503
+        case .connect, .reset, .tls, .protocol: 502
+        }
     }
 
     public var description: String {

@@ -60,10 +60,17 @@ final class UpstreamLoopDriver: @unchecked Sendable {
     /// What the bridge did, for tests and debugging.
     var statistics = ReadinessStatistics()
 
+    // Pool state, kept by `UpstreamLoopDriver+Slots.swift`.
+    /// Transfers running and waiting for one of this loop's connections.
+    var slots: UpstreamConnectionSlots<PendingTransfer>
+    var poolTimer: Scheduled<Void>?
+    var poolTimerDeadline: NIODeadline?
+
     init(eventLoop: any EventLoop, configuration: UpstreamConfiguration, handlePoolSize: Int, logger: Logger) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.handlePoolSize = handlePoolSize
+        self.slots = UpstreamConnectionSlots(capacity: max(1, handlePoolSize))
         self.defaultTimeoutMilliseconds = configuration.timeout.map { max(1, $0.roundedUpMilliseconds) } ?? 0
         self.logger = logger
     }
@@ -78,13 +85,25 @@ final class UpstreamLoopDriver: @unchecked Sendable {
 
     private func start(_ transfer: UpstreamTransfer, timeoutMilliseconds: Int) {
         guard !transfer.isCancelled else { return }
-        guard let multi = self.runningMulti() else {
+        guard self.runningMulti() != nil else {
+            transfer.emit(.failure(UpstreamFailure(kind: .reset, detail: "the sidecar is shutting down")))
+            self.settle()
+            return
+        }
+        self.admit(transfer, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Hands a transfer that holds one of the loop's slots to libcurl; a transfer that fails
+    /// here gives its slot back.
+    func begin(_ transfer: UpstreamTransfer, timeoutMilliseconds: Int) {
+        guard let multi = self.multi, self.state == .running else {
             transfer.emit(.failure(UpstreamFailure(kind: .reset, detail: "the sidecar is shutting down")))
             self.settle()
             return
         }
         guard let easy = self.idleHandles.popLast() ?? self.makeHandle() else {
             transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl could not create a handle")))
+            self.releaseSlot()
             self.settle()
             return
         }
@@ -96,6 +115,7 @@ final class UpstreamLoopDriver: @unchecked Sendable {
             transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "\(error)")))
             transfer.easy = nil
             self.retire(easy)
+            self.releaseSlot()
             self.settle()
             return
         }
@@ -106,6 +126,7 @@ final class UpstreamLoopDriver: @unchecked Sendable {
             transfer.emit(.failure(UpstreamFailure(kind: .protocol, detail: "libcurl refused the transfer")))
             transfer.easy = nil
             self.retire(easy)
+            self.releaseSlot()
             self.settle()
             return
         }
@@ -136,12 +157,17 @@ final class UpstreamLoopDriver: @unchecked Sendable {
         self.unsettleAllSockets()
     }
 
-    /// Abandons a transfer: its handle leaves libcurl and goes back to the pool.
+    /// Abandons a transfer: its handle leaves libcurl and goes back to the pool, and its slot
+    /// to the next waiter; one still waiting for a slot leaves the queue.
     func cancel(_ transfer: UpstreamTransfer) {
         self.eventLoop.assertInEventLoop()
-        guard let easy = transfer.easy, self.active.removeValue(forKey: easy.handle) != nil else { return }
+        guard let easy = transfer.easy, self.active.removeValue(forKey: easy.handle) != nil else {
+            self.withdraw(transfer)
+            return
+        }
         transfer.easy = nil
         self.retire(easy)
+        self.releaseSlot()
         self.settleLater()
     }
 
@@ -220,6 +246,7 @@ final class UpstreamLoopDriver: @unchecked Sendable {
         }
         transfer.easy = nil
         self.retire(easy)
+        self.releaseSlot()
     }
 
     /// Detaches a handle and keeps it for the next transfer. Handles are not reset: their
@@ -251,6 +278,7 @@ final class UpstreamLoopDriver: @unchecked Sendable {
             transfer.easy = nil
         }
         self.active.removeAll()
+        self.failWaiters()
         self.settle()
         self.scheduledTimer?.cancel()
         self.scheduledTimer = nil

@@ -26,6 +26,7 @@ final class TestBackend: Sendable {
     private let received = NIOLockedValueBox<[ReceivedRequest]>([])
     private let firehoseWritten = NIOLockedValueBox(0)
     private let accepted = NIOLockedValueBox(0)
+    private let probes = NIOLockedValueBox(0)
     private let serverChannel: any Channel
     private let acceptLoop: NIOLockedValueBox<Task<Void, Never>?> = NIOLockedValueBox(nil)
 
@@ -78,6 +79,11 @@ final class TestBackend: Sendable {
     /// Bytes `/firehose` has handed to its socket so far.
     var firehoseBytesWritten: Int {
         self.firehoseWritten.withLockedValue { $0 }
+    }
+
+    /// Readiness probes (`/v2/health/ready`) received so far, which `requests` leaves out.
+    var probeCount: Int {
+        self.probes.withLockedValue { $0 }
     }
 
     /// Requests received so far, in arrival order.
@@ -134,6 +140,8 @@ final class TestBackend: Sendable {
                     if requestHead.uri != "/v2/health/ready" {
                         // Readiness probes are the sidecar's own traffic, not a client's.
                         self.received.withLockedValue { $0.append(ReceivedRequest(head: requestHead, body: body)) }
+                    } else {
+                        self.probes.withLockedValue { $0 += 1 }
                     }
                     guard try await self.respond(to: requestHead, body: body, outbound: outbound) else { return }
                 }
