@@ -1,5 +1,5 @@
-# Shared by the data-plane benchmarks (run.sh, rules.sh); sourced with `work`, `duration` and
-# `connections` set.
+# Shared by the data-plane benchmarks (run.sh, rules.sh, shadow.sh, payloads.sh); sourced with
+# `work`, `duration` and `connections` set.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -25,6 +25,38 @@ http {
             default_type application/json;
             client_body_buffer_size 64k;
             return 200 '$answer';
+        }
+    }
+}
+CONF
+}
+
+# write_proxy PORT BACKEND_PORT [DIRECTIVES]: nginx as the reverse proxy to beat, in $work/proxy:
+# upstream keep-alive, no response buffering; DIRECTIVES go into its http block.
+write_proxy() {
+    local port=$1 backend_port=$2 directives=${3:-}
+    mkdir -p "$work/proxy"
+    cat > "$work/proxy/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+error_log $work/proxy/error.log warn;
+pid $work/proxy/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/proxy/body;
+    proxy_temp_path $work/proxy/proxy;
+    keepalive_requests 1000000;
+    client_body_buffer_size 64k;
+    $directives
+    upstream model { server 127.0.0.1:$backend_port; keepalive 128; }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://model;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
         }
     }
 }
@@ -60,3 +92,52 @@ print("%.0f %.3f %.3f" % (rps, ms("50"), ms("99")))
 PY
 }
 
+
+# CPU time in nanoseconds of a process, its threads and its children's (nginx's workers), from
+# each thread's /proc schedstat, which counts in nanoseconds rather than clock ticks.
+cpu_ns() {
+    python3 - "$@" <<'PY'
+import os, sys
+def tree(pid):
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            children = open(f"/proc/{pid}/task/{task}/children").read().split()
+            for child in children:
+                pids += tree(child)
+    except FileNotFoundError:
+        pass
+    return pids
+for root in sys.argv[1:]:
+    total = 0
+    for pid in tree(root):
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
+        except FileNotFoundError:
+            pass
+    print(total, end=" ")
+print()
+PY
+}
+
+# CPU time in nanoseconds of one process's threads, split in two: the event loops (threads named
+# NIO-*) and every other thread (for ModelWatch: the analysis pipeline, store, drift). Prints
+# "loops others".
+cpu_split_ns() {
+    python3 - "$1" <<'PY'
+import os, sys
+loops = others = 0
+for task in os.listdir(f"/proc/{sys.argv[1]}/task"):
+    try:
+        name = open(f"/proc/{sys.argv[1]}/task/{task}/comm").read().strip()
+        ns = int(open(f"/proc/{sys.argv[1]}/task/{task}/schedstat").read().split()[0])
+    except FileNotFoundError:
+        continue
+    if name.startswith("NIO-"):
+        loops += ns
+    else:
+        others += ns
+print(loops, others)
+PY
+}

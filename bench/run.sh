@@ -30,31 +30,7 @@ swift build -c release --product modelwatch >/dev/null
 binary=$(swift build -c release --show-bin-path)/modelwatch
 
 write_backend "$backend_port"
-mkdir -p "$work/proxy"
-cat > "$work/proxy/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-error_log $work/proxy/error.log warn;
-pid $work/proxy/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $work/proxy/body;
-    proxy_temp_path $work/proxy/proxy;
-    keepalive_requests 1000000;
-    upstream model { server 127.0.0.1:$backend_port; keepalive 128; }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://model;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            client_body_buffer_size 64k;
-        }
-    }
-}
-CONF
+write_proxy "$nginx_port" "$backend_port"
 nginx -p "$work/backend" -c "$work/backend/nginx.conf" & backend_pid=$!
 nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" & proxy_pid=$!
 "$binary" serve --upstream "http://127.0.0.1:$backend_port" --listen "127.0.0.1:$modelwatch_port" \
@@ -69,34 +45,6 @@ for port in $backend_port $nginx_port $modelwatch_port $plain_port; do
 done
 
 write_request
-
-# CPU time in nanoseconds of a process, its threads and its children's (nginx's workers), from
-# each thread's /proc schedstat, which counts in nanoseconds rather than clock ticks.
-cpu_ns() {
-    python3 - "$@" <<'PY'
-import os, sys
-def tree(pid):
-    pids = [pid]
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            children = open(f"/proc/{pid}/task/{task}/children").read().split()
-            for child in children:
-                pids += tree(child)
-    except FileNotFoundError:
-        pass
-    return pids
-for root in sys.argv[1:]:
-    total = 0
-    for pid in tree(root):
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
-        except FileNotFoundError:
-            pass
-    print(total, end=" ")
-print()
-PY
-}
 
 port_of() {
     case $1 in
@@ -153,9 +101,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$rounds"); do
     for target in $targets; do
         read -r backend_before proxy_before < <(cpu_ns "$backend_pid" "$(pid_of "$target")")
+        read -r loops_before others_before < <(cpu_split_ns "$(pid_of "$target")")
         read -r requests p50 p99 seconds < <(saturate "$(port_of "$target")")
         read -r backend_after proxy_after < <(cpu_ns "$backend_pid" "$(pid_of "$target")")
-        echo "$target $requests $seconds $p50 $p99 $((proxy_after - proxy_before)) $((backend_after - backend_before))" >> "$work/saturation.txt"
+        read -r loops_after others_after < <(cpu_split_ns "$(pid_of "$target")")
+        echo "$target $requests $seconds $p50 $p99 $((proxy_after - proxy_before)) $((backend_after - backend_before))" \
+            "$((loops_after - loops_before)) $((others_after - others_before))" >> "$work/saturation.txt"
         echo "round $round  $target: $requests requests in ${seconds} s  p50 ${p50} ms  p99 ${p99} ms" >&2
     done
     for rate in $rates; do
@@ -172,12 +123,12 @@ python3 - "$work/saturation.txt" "$work/rates.txt" "$rounds" "$duration" "$conne
 import collections, sys
 saturation, rates, rounds, duration, connections, load_before, load_after = sys.argv[1:]
 names = {"direct": "direct", "nginx": "nginx", "modelwatch": "modelwatch", "plain": "modelwatch, analysis off"}
-rows = collections.defaultdict(lambda: [0.0] * 6)
+rows = collections.defaultdict(lambda: [0.0] * 8)
 for line in open(saturation):
-    target, requests, seconds, p50, p99, proxy_ns, backend_ns = line.split()
+    target, requests, seconds, p50, p99, proxy_ns, backend_ns, loops_ns, others_ns = line.split()
     row = rows[target]
     row[0] += float(requests); row[1] += float(seconds); row[2] += float(p50); row[3] += float(p99)
-    row[4] += float(proxy_ns); row[5] += float(backend_ns)
+    row[4] += float(proxy_ns); row[5] += float(backend_ns); row[6] += float(loops_ns); row[7] += float(others_ns)
 n = int(rounds)
 print(f"wrk -t1 -c{connections} -d{duration}s, POST /v2/models/iris/infer (103 bytes), {rounds} rounds alternating targets;")
 print(f"load average before {load_before}, after {load_after} (2 cores)")
@@ -186,7 +137,7 @@ print("| target | req/s | × nginx | p50 ms | p99 ms | proxy CPU µs/req | backe
 print("|---|---:|---:|---:|---:|---:|---:|")
 nginx_rps = rows["nginx"][0] / rows["nginx"][1]
 for key, name in names.items():
-    requests, seconds, p50, p99, proxy_ns, backend_ns = rows[key]
+    requests, seconds, p50, p99, proxy_ns, backend_ns, _, _ = rows[key]
     rps = requests / seconds
     proxy = "—" if key == "direct" else f"{proxy_ns / requests / 1000:.1f}"
     print(f"| {name} | {rps:.0f} | {rps / nginx_rps:.2f} | {p50 / n:.3f} | {p99 / n:.3f} | {proxy} | {backend_ns / requests / 1000:.1f} |")
@@ -194,6 +145,9 @@ def cpu(key):
     return rows[key][4] / rows[key][0] / 1000
 print()
 print(f"- CPU per request, modelwatch / nginx = {cpu('modelwatch') / cpu('nginx'):.2f}× (target ≤ 2×); analysis off {cpu('plain') / cpu('nginx'):.2f}×")
+for key in ("modelwatch", "plain"):
+    requests, loops_ns, others_ns = rows[key][0], rows[key][6], rows[key][7]
+    print(f"- {names[key]}: event loops {loops_ns / requests / 1000:.1f} µs/req, other threads (analysis pipeline, store, drift) {others_ns / requests / 1000:.1f} µs/req")
 fixed = collections.defaultdict(lambda: [0.0, 0.0, 0])
 for line in open(rates):
     rate, target, p50, p99, count = line.split()

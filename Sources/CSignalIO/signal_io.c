@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -78,3 +79,42 @@ int mw_sigio_set_queue_limit(unsigned long limit, unsigned long *previous) {
     if (setrlimit(RLIMIT_SIGPENDING, &current) != 0) return errno;
     return 0;
 }
+
+static int shutdown_pipe_write = -1;
+static atomic_int shutdown_armed = 0;
+
+static void shutdown_handler(int sig) {
+    if (!atomic_load(&shutdown_armed)) {
+        // Nobody to shut down gracefully: what the signal would have done without us.
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    int saved = errno;
+    unsigned char number = (unsigned char)sig;
+    // Non-blocking: with the pipe full, shutdown is already under way.
+    (void)!write(shutdown_pipe_write, &number, 1);
+    errno = saved;
+}
+
+int mw_shutdown_signals_pipe(void) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    shutdown_pipe_write = fds[1];
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = shutdown_handler;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGTERM, &action, NULL) != 0 || sigaction(SIGINT, &action, NULL) != 0) return -1;
+    return fds[0];
+}
+
+void mw_shutdown_signals_arm(int armed) { atomic_store(&shutdown_armed, armed ? 1 : 0); }

@@ -149,14 +149,22 @@ public enum Sidecar {
         // The notifier stops after the rules that feed it.
         let optional: [(any Service)?] = [client, recorder, drift, shadow, notifier, rules, pipeline, admin, readiness, proxy]
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = optional.compactMap { $0.map { .init(service: $0) } }
-        let serviceGroup = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await serviceGroup.run()
+        try await self.runUntilShutdownSignal(services, logger: logger)
+    }
+
+    /// Runs `services` as one group until SIGTERM or SIGINT starts its graceful shutdown.
+    private static func runUntilShutdownSignal(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) async throws {
+        guard let signals = ShutdownSignals.shared else {
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            return try await group.run()
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+        let onSignal: @Sendable (Int32) -> Void = { signal in
+            logger.info("received a shutdown signal, draining", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+            Task { await group.triggerGracefulShutdown() }
+        }
+        try await signals.whileSubscribed(onSignal: onSignal) { try await group.run() }
     }
 
     /// This machine's host name, for the default external URL, as Prometheus takes `os.Hostname()`.
@@ -196,10 +204,7 @@ public enum Sidecar {
             }
         }
         logger.info("serving the query API over a store file", metadata: ["storage.path": "\(database)", "api.listen": "\(listen)"])
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await self.runUntilShutdownSignal([.init(service: server)], logger: logger)
     }
 }
 

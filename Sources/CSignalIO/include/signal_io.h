@@ -49,4 +49,15 @@ mw_sigio_record mw_sigio_decode(const void *bytes);
 /// overflow into SIGIO.
 int mw_sigio_set_queue_limit(unsigned long limit, unsigned long *previous);
 
+/// Installs handlers for SIGTERM and SIGINT that write the signal's number to a pipe, and
+/// returns the pipe's (blocking) read end, or -1 with errno set. Once per process.
+///
+/// The shutdown signals then reach the sidecar without a signalfd: a signalfd's wait queue is
+/// process-wide, so one watching SIGTERM would be woken by every upstream readiness signal.
+/// While no one is armed (`mw_shutdown_signals_arm(0)`), a signal takes its default action.
+int mw_shutdown_signals_pipe(void);
+
+/// Whether the handlers pass signals to the pipe (1) or take the default action (0).
+void mw_shutdown_signals_arm(int armed);
+
 #endif
