@@ -11,6 +11,42 @@ public enum ShadowSkipReason: String, Sendable, CaseIterable {
     case notDecoded = "not_decoded"
 }
 
+/// Why a comparison ended in `error`: the `reason` label of `modelwatch_shadow_errors_total`, a
+/// bounded set.
+public enum ShadowErrorReason: String, Sendable, CaseIterable {
+    // The request could not be fed to the reference.
+    case inputMissing = "input_missing"
+    case inputBinary = "input_binary"
+    case inputType = "input_type"
+    case inputShape = "input_shape"
+    // The reference refused its input or failed; the rest of its codes only occur at load, but
+    // each keeps a value of its own should one surface at run time.
+    case invalidInput = "invalid_input"
+    case executionFailed = "execution_failed"
+    case referenceUnreadable = "reference_unreadable"
+    case referenceMalformed = "reference_malformed"
+    case referenceUnsupportedOperator = "reference_unsupportedOperator"
+    case referenceUnsupportedOpset = "reference_unsupportedOpset"
+    case referenceUnsupportedType = "reference_unsupportedType"
+    case referenceExternalData = "reference_externalData"
+    case referenceInvalidGraph = "reference_invalidGraph"
+    // The shadow backend (a `url` shadow) failed or answered something unusable.
+    case shadowConnect = "shadow_connect"
+    case shadowTimeout = "shadow_timeout"
+    case shadowReset = "shadow_reset"
+    case shadowTLS = "shadow_tls"
+    case shadowProtocol = "shadow_protocol"
+    case shadowPoolTimeout = "shadow_pool_timeout"
+    case shadowStatus = "shadow_status"
+    case shadowNotDecoded = "shadow_not_decoded"
+    // The outputs could not be paired.
+    case backendOutputMissing = "backend_output_missing"
+    case backendOutputUnreadable = "backend_output_unreadable"
+    case shadowOutputMissing = "shadow_output_missing"
+    /// The model has neither a reference nor a shadow backend (a configuration the loader refuses).
+    case notConfigured = "not_configured"
+}
+
 /// The shadow-comparison series: comparisons by result, the size of disagreements per output,
 /// what the reference costs, and what was not compared and why.
 public struct ShadowMetrics: Sendable {
@@ -55,11 +91,10 @@ public struct ShadowMetrics: Sendable {
         self.skipped(model: model, reason: reason).increment()
     }
 
-    /// Counts a comparison that ended in `error`, by a bounded reason (`input_missing`,
-    /// `execution_failed`, `shadow_timeout`, …).
-    public func recordError(model: String, reason: String) {
+    /// Counts a comparison that ended in `error`, by its reason.
+    public func recordError(model: String, reason: ShadowErrorReason) {
         self.registry.makeCounter(
-            descriptor: MetricCatalogue.describe("shadow_errors_total", Help.errors), labels: [("model", model), ("reason", reason)]
+            descriptor: MetricCatalogue.describe("shadow_errors_total", Help.errors), labels: [("model", model), ("reason", reason.rawValue)]
         ).increment()
     }
 

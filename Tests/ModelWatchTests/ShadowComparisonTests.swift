@@ -1,3 +1,5 @@
+import ModelWatchMetrics
+import ModelWatchProxy
 import ModelWatchStore
 import Testing
 
@@ -128,5 +130,18 @@ import Testing
         // A series first seen inside the window counts from zero.
         #expect(ShadowQuery.increase(Self.samples([(150, 7), (200, 9)]), from: 120) == 9)
         #expect(ShadowQuery.increase(Self.samples([(50, 7)]), from: 120) == 0)
+    }
+
+    @Test func aFailedShadowBackendCountsUnderShadowAndItsFailureKind() {
+        // The label values dashboards and the shipped alert runbooks name: `shadow_` + the kind.
+        for kind in UpstreamFailure.Kind.allCases {
+            #expect(ShadowErrorReason(kind).rawValue == "shadow_" + kind.rawValue)
+        }
+    }
+
+    @Test func everyErrorReasonIsADistinctLabelValue() {
+        let values = ShadowErrorReason.allCases.map(\.rawValue)
+        #expect(Set(values).count == values.count)
+        #expect(values.allSatisfy { !$0.isEmpty && !$0.contains(" ") })
     }
 }

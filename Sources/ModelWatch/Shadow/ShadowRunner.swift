@@ -129,12 +129,12 @@ final class ShadowRunner: Sendable {
     }
 
     private func compareWithReference(_ job: ShadowJob, session: inout ReferenceSession, answer: inout [UInt8]) -> ShadowVerdict {
-        guard let feeds = self.feeds else { return .error("not_configured", "no reference") }
+        guard let feeds = self.feeds else { return .error(.notConfigured, "no reference") }
         let inputs: [String: ModelWatchReference.Tensor]
         do {
             inputs = try feeds.feeds(from: job.request)
         } catch {
-            return .error(error.reason.rawValue, error.detail)
+            return .error(ShadowErrorReason(error.reason), error.detail)
         }
         let start = self.clock.now
         let outputs: [String: Value]
@@ -142,7 +142,7 @@ final class ShadowRunner: Sendable {
             outputs = try session.run(tensors: inputs)
         } catch {
             self.metrics.recordInference(model: self.model, seconds: (self.clock.now - start).seconds)
-            return .error(Self.reason(error.code), error.description)
+            return .error(ShadowErrorReason(error.code), error.description)
         }
         self.metrics.recordInference(model: self.model, seconds: (self.clock.now - start).seconds)
         answer = Array(ReferenceFiles.json(outputs, order: session.model.outputs.map(\.name)).utf8)
@@ -152,7 +152,7 @@ final class ShadowRunner: Sendable {
     }
 
     private func compareWithBackend(_ job: ShadowJob, answer: inout [UInt8]) -> ShadowVerdict {
-        guard let client = self.client else { return .error("not_configured", "no shadow backend") }
+        guard let client = self.client else { return .error(.notConfigured, "no shadow backend") }
         let reply = ReplyBox()
         var headers: [(name: String, value: String)] = []
         if let contentType = job.requestContentType { headers.append(("Content-Type", contentType)) }
@@ -163,11 +163,11 @@ final class ShadowRunner: Sendable {
         ) { result in reply.fulfil(result) }
         switch reply.wait() {
         case .failure(let failure):
-            return .error("shadow_\(failure.kind.rawValue)", failure.detail)
+            return .error(ShadowErrorReason(failure.kind), failure.detail)
         case .success(let shadowReply):
             answer = shadowReply.body
             guard (200..<300).contains(shadowReply.status) else {
-                return .error("shadow_status", "the shadow backend answered \(shadowReply.status)")
+                return .error(.shadowStatus, "the shadow backend answered \(shadowReply.status)")
             }
             let decoded = ExchangeDecoder().decode(
                 ExchangePayloads(
@@ -177,7 +177,7 @@ final class ShadowRunner: Sendable {
                     responseBody: shadowReply.body))
             guard let response = decoded.response else {
                 return .error(
-                    "shadow_not_decoded", decoded.failures.first.map { "\($0.failure)" } ?? "the shadow's answer was not understood")
+                    .shadowNotDecoded, decoded.failures.first.map { "\($0.failure)" } ?? "the shadow's answer was not understood")
             }
             return ShadowVerdict.judge(pairs: self.configuration.outputs, backend: job.response) { name in
                 response.tensors.first { $0.name == name }.flatMap(ShadowOutput.init)
@@ -206,7 +206,7 @@ final class ShadowRunner: Sendable {
         case .mismatch:
             self.keep(ShadowMismatchCandidate(job: job, verdict: verdict, shadowAnswer: shadowAnswer))
         case .error:
-            let reason = verdict.errorReason ?? "unknown"
+            let reason = verdict.errorReason ?? .notConfigured
             self.metrics.recordError(model: self.model, reason: reason)
             let first = self.errorEpisode.withLock { episode -> Bool in
                 episode.count += 1
@@ -216,19 +216,11 @@ final class ShadowRunner: Sendable {
             if first {
                 self.logger.warning(
                     "shadow comparison failed; further failures are counted in modelwatch_shadow_errors_total",
-                    metadata: ["model": "\(self.model)", "shadow.reason": "\(reason)", "shadow.detail": "\(verdict.errorDetail ?? "")"])
+                    metadata: ["model": "\(self.model)", "shadow.reason": "\(reason.rawValue)", "shadow.detail": "\(verdict.errorDetail ?? "")"])
             }
         }
     }
 
-    /// The metric reason for a reference failure.
-    static func reason(_ code: ReferenceError.Code) -> String {
-        switch code {
-        case .invalidInput: return "invalid_input"
-        case .executionFailed: return "execution_failed"
-        default: return "reference_\(code)"
-        }
-    }
 }
 
 /// Where an inference thread waits for its URL shadow's answer, delivered on an event loop.

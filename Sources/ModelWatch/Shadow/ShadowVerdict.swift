@@ -1,3 +1,4 @@
+import ModelWatchMetrics
 import ModelWatchProtocols
 
 /// How one sampled exchange compared with its shadow, over every configured output pair.
@@ -8,15 +9,15 @@ struct ShadowVerdict: Sendable {
     }
 
     var result: Result
-    /// For `error`: a bounded reason (metric label) and what happened.
-    var errorReason: String?
+    /// For `error`: why (the metric's label) and what happened.
+    var errorReason: ShadowErrorReason?
     var errorDetail: String?
     var outputs: [OutputComparator.Result] = []
     /// The compared values of both sides, by backend output name, for the mismatch record.
     var backendValues: [String: ShadowOutput] = [:]
     var shadowValues: [String: ShadowOutput] = [:]
 
-    static func error(_ reason: String, _ detail: String) -> ShadowVerdict {
+    static func error(_ reason: ShadowErrorReason, _ detail: String) -> ShadowVerdict {
         ShadowVerdict(result: .error, errorReason: reason, errorDetail: detail)
     }
 
@@ -29,7 +30,7 @@ struct ShadowVerdict: Sendable {
         let pairs =
             pairs.isEmpty
             ? backend.tensors.map { ShadowOutputPair(shadowOutput: $0.name, backendOutput: $0.name, comparison: .defaultNumeric) } : pairs
-        guard !pairs.isEmpty else { return .error("backend_output_missing", "the backend's answer has no outputs") }
+        guard !pairs.isEmpty else { return .error(.backendOutputMissing, "the backend's answer has no outputs") }
         var verdict = ShadowVerdict(result: .match)
         for pair in pairs {
             var tensor = backend.tensors.first { $0.name == pair.backendOutput }
@@ -37,17 +38,17 @@ struct ShadowVerdict: Sendable {
             if tensor == nil, pairs.count == 1, backend.tensors.count == 1 { tensor = backend.tensors[0] }
             guard let tensor else {
                 return .error(
-                    "backend_output_missing",
+                    .backendOutputMissing,
                     "the backend's answer has no output \"\(pair.backendOutput)\" (it has: \(backend.tensors.map(\.name).joined(separator: ", ")))"
                 )
             }
             guard let mine = ShadowOutput(tensor) else {
                 return .error(
-                    "backend_output_unreadable",
+                    .backendOutputUnreadable,
                     "\"\(tensor.name)\" came in the binary-tensor extension (values not read) or does not fill whole rows")
             }
             guard let theirs = shadow(pair.shadowOutput) else {
-                return .error("shadow_output_missing", "the shadow's answer has no output \"\(pair.shadowOutput)\"")
+                return .error(.shadowOutputMissing, "the shadow's answer has no output \"\(pair.shadowOutput)\"")
             }
             let compared = OutputComparator(comparison: pair.comparison).compare(backend: mine, shadow: theirs, output: pair.backendOutput)
             verdict.outputs.append(compared)
