@@ -59,7 +59,17 @@ def http_requests():
         b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: a\r\nx: a\r\n folded\r\nbad : x\r\n\r\n",
         post[:40] + b"\r\n" + b"content-length: 10\r\n\r\n" + b"0123456789" + b"garbage garbage",
+        b"HEAD /v1/models/m HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.0\r\n\r\n",
+        b"POST /big HTTP/1.1\r\nHost: a\r\nexpect: 100-continue\r\ncontent-length: 100000\r\n\r\n" + b"x" * 200,
+        b"PUT /s HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\r\n\r\n80\r\n" + b"y" * 128 + b"\r\n",
     ]
+
+
+def proxy_inputs():
+    """The data port's request path: a byte scripting the backend (answer, fail, stream or hang,
+    with its status and framing) and two bytes cutting the requests into three writes."""
+    scripts = [0x00, 0x01, 0x02, 0x03, 0x44, 0x86, 0x2A, 0x0C, 0x93, 0xC0]
+    return [bytes([script, 0x10 + index, 0x60]) + request for index, request in enumerate(http_requests()) for script in scripts]
 
 
 def main():
@@ -74,7 +84,7 @@ def main():
             b"age,city,score\n42,Oslo,0.5\n37,\"Li,ma\",\n29,Pune,NaN\n",
             b'{"age":42,"city":"Oslo"}\n{"age":37,"city":null,"tags":[1,2]}\n',
         ],
-        "http": http_requests(),
+        "proxy": proxy_inputs(),
     }
     streams = event_streams()
     for target in ["oip", "tfserving", "mlflow", "openai", "torchserve", "generic"]:

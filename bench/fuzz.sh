@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 runs=${FUZZ_RUNS:-1000000}
 max_len=${FUZZ_MAX_LEN:-4096}
-all_targets="json sse oip tfserving mlflow openai torchserve generic configuration baseline http"
+all_targets="json sse oip tfserving mlflow openai torchserve generic configuration baseline proxy"
 targets=${FUZZ_TARGETS:-$all_targets}
 scratch=.build-fuzz
 

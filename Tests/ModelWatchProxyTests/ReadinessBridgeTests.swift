@@ -33,7 +33,7 @@ struct ReadinessBridgeTests {
                     if resumed {
                         transfer.acknowledge(bytes: unacknowledged)
                         unacknowledged = 0
-                    } else if received >= UpstreamTransfer.highWaterMark {
+                    } else if received >= UpstreamFlowControl.highWaterMark {
                         // The transfer paused itself; once the backend has handed everything to
                         // the kernel, nothing new arrives to signal the rest.
                         try await waitUntil { try await loop.submit { transfer.downloadPaused }.get() }

@@ -35,6 +35,19 @@ struct RequestFramingTests {
         #expect(problem.message.contains(words), "\(problem.message)")
     }
 
+    @Test("a HEAD request with content is refused; one with Content-Length 0 passes")
+    func headWithContent() throws {
+        func head(_ headers: [(String, String)]) -> HTTPRequestHead {
+            HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/v1/models/m", headers: HTTPHeaders([("host", "a")] + headers))
+        }
+        #expect(RequestFraming.check(head([])) == nil)
+        #expect(RequestFraming.check(head([("content-length", "0")])) == nil)
+        for headers in [[("content-length", "82")], [("transfer-encoding", "chunked")]] {
+            let problem = try #require(RequestFraming.check(head(headers)))
+            #expect(problem.status == .badRequest && problem.message.contains("HEAD request carries no content"))
+        }
+    }
+
     @Test("parser errors become answers in words, with 431 for an oversized head and 501 for an upgrade")
     func parserErrors() {
         #expect(RequestFraming.answer(for: .headerOverflow).status == .requestHeaderFieldsTooLarge)

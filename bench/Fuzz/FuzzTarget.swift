@@ -17,7 +17,7 @@ enum FuzzTarget: String, CaseIterable {
     case generic
     case configuration
     case baseline
-    case http
+    case proxy
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -35,8 +35,8 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? Baseline.decode(Data(bytes), source: "fuzz")
             _ = try? ReferenceTable.parseJSONLines(bytes, source: "fuzz")
             _ = try? ReferenceTable.parseCSV(String(decoding: bytes, as: UTF8.self), source: "fuzz")
-        case .http:
-            HTTPRequestPath.feed(bytes)
+        case .proxy:
+            ProxyRequestPath.feed(bytes)
         }
     }
 

@@ -40,6 +40,8 @@ enum ConnectionClockEvent: Sendable {
 ///
 /// It sits in front of the HTTP codec and sees raw bytes; which clock runs is decided by
 /// `ConnectionTimeoutStateMachine` from those bytes and the proxy handler's `ExchangeMilestone`s.
+/// Time is the channel's event loop's (`EventLoop.now`), so an `EmbeddedChannel`'s clock drives
+/// every deadline in tests and in the fuzz harness.
 final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -59,7 +61,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.machine.connectionActive(now: .now())
+        self.machine.connectionActive(now: context.eventLoop.now)
         self.scheduleTimer(context: context)
         context.fireChannelActive()
     }
@@ -74,7 +76,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.machine.bytesReceived(self.unwrapInboundIn(data).readableBytesView, now: .now()) {
+        switch self.machine.bytesReceived(self.unwrapInboundIn(data).readableBytesView, now: context.eventLoop.now) {
         case .forward:
             self.scheduleTimer(context: context)
             context.fireChannelRead(data)
@@ -90,13 +92,13 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        self.run(self.machine.milestone(milestone, now: .now()), context: context)
+        self.run(self.machine.milestone(milestone, now: context.eventLoop.now), context: context)
         promise?.succeed()
     }
 
     private func timerFired(context: ChannelHandlerContext) {
         self.timer = nil
-        self.run(self.machine.timerFired(now: .now()), context: context)
+        self.run(self.machine.timerFired(now: context.eventLoop.now), context: context)
     }
 
     private func run(_ action: ConnectionTimeoutStateMachine.Action, context: ChannelHandlerContext) {

@@ -14,9 +14,6 @@ public enum ProxyServer {
         group: any EventLoopGroup,
         logger: Logger
     ) -> HTTPServer {
-        let headerTimeout = TimeAmount(configuration.headerTimeout)
-        let idleTimeout = TimeAmount(configuration.idleTimeout)
-        let maxBodySize = configuration.maxBodySize
         let statistics = ConnectionStatistics()
         return HTTPServer(
             name: "data",
@@ -28,15 +25,42 @@ public enum ProxyServer {
             logger: logger
         ) { channel in
             channel.eventLoop.makeCompletedFuture {
-                let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(
-                    ConnectionTimeoutHandler(headerTimeout: headerTimeout, idleTimeout: idleTimeout, statistics: statistics))
-                // ProxyHandler serves pipelined requests one at a time itself (see ProxyConnectionStateMachine why).
-                try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-                try pipeline.addHandler(
-                    ProxyHandler(upstream: { client.driver(on: $0) }, maxBodySize: maxBodySize, observer: observer, logger: logger))
+                try Self.configureConnection(
+                    channel.pipeline.syncOperations,
+                    configuration: configuration,
+                    statistics: statistics,
+                    upstream: { client.driver(on: $0) },
+                    observer: observer,
+                    logger: logger
+                )
             }
         }
+    }
+
+    /// Sets up one accepted connection's pipeline: the connection clock on the raw bytes, NIO's
+    /// HTTP/1.1 codec, then the proxy handler. Kept apart so that the fuzz harness drives the
+    /// server's own pipeline with a fake backend, not a copy of it.
+    /// - Parameters:
+    ///   - upstream: where connections on a loop start their exchanges with the backend.
+    static func configureConnection<Upstream: UpstreamExchangeStarter>(
+        _ pipeline: ChannelPipeline.SynchronousOperations,
+        configuration: ProxyServerConfiguration,
+        statistics: ConnectionStatistics,
+        upstream: @escaping (any EventLoop) -> Upstream,
+        observer: (any ExchangeObserver)?,
+        logger: Logger
+    ) throws {
+        try pipeline.addHandler(
+            ConnectionTimeoutHandler(
+                headerTimeout: TimeAmount(configuration.headerTimeout),
+                idleTimeout: TimeAmount(configuration.idleTimeout),
+                statistics: statistics
+            )
+        )
+        // ProxyHandler serves pipelined requests one at a time itself (see ProxyConnectionStateMachine why).
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try pipeline.addHandler(
+            ProxyHandler(upstream: upstream, maxBodySize: configuration.maxBodySize, observer: observer, logger: logger))
     }
 }
 

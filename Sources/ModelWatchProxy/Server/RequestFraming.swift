@@ -24,6 +24,12 @@ enum RequestFraming {
             return .malformedRequest("a request may carry one Host header with one value")
         }
         let codings = head.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
+        if head.method == .HEAD, !codings.isEmpty || head.headers["content-length"].contains(where: { Int($0) != 0 }) {
+            // RFC 9110 §9.3.2: content in a HEAD request has no defined meaning and is a
+            // smuggling risk. No backend reads it, and its answer has no body to frame, so an
+            // answer the sidecar writes while such a body arrives could not be delimited either.
+            return .malformedRequest("a HEAD request carries no content")
+        }
         guard !codings.isEmpty else { return nil }
         if head.version.major == 1, head.version.minor == 0 {
             // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.

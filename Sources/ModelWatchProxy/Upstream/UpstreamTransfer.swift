@@ -7,31 +7,19 @@ public import NIOCore
 /// Flow control goes both ways. Request bytes wait in a bounded buffer that libcurl's read
 /// callback drains; response bytes are counted until the client socket has taken them, and the
 /// transfer is paused inside libcurl while too many are outstanding, so a slow client never makes
-/// the sidecar buffer a whole response.
+/// the sidecar buffer a whole response. When to pause and resume is `UpstreamFlowControl`'s
+/// decision; this class carries its actions out with libcurl and the driver, and holds the bytes.
 public final class UpstreamTransfer: @unchecked Sendable {
     // @unchecked Sendable: every member is touched only on the driver's event loop; the public
     // methods that may be called from elsewhere hop there first.
-
-    /// Above this many buffered bytes in either direction, the producer is asked to pause.
-    static let highWaterMark = 1 << 20
-    /// Once the buffer falls to this many bytes, the producer may go on.
-    static let lowWaterMark = 256 << 10
 
     let request: UpstreamRequest
     private let driver: UpstreamLoopDriver
     private let deliver: @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void
 
+    private var flow = UpstreamFlowControl()
+    /// The request body bytes `flow` counts as buffered, in order.
     private var uploadChunks = CircularBuffer<ByteBuffer>()
-    private var uploadBuffered = 0
-    private var uploadEnded = false
-    /// libcurl's read callback found nothing to send and paused the transfer.
-    private var uploadPaused = false
-    /// The owning connection was told to stop reading the client's body.
-    private var uploadThrottled = false
-    /// Response bytes handed to the connection but not yet written to the client.
-    private var downloadOutstanding = 0
-    private(set) var downloadPaused = false
-    private(set) var isCancelled = false
 
     var easy: CurlEasy?
     var headParser = ResponseHeadParser()
@@ -46,6 +34,10 @@ public final class UpstreamTransfer: @unchecked Sendable {
     /// The loop that runs this transfer and delivers its events.
     public var eventLoop: any EventLoop { self.driver.eventLoop }
 
+    /// libcurl's download is paused until the client takes more of the response.
+    var downloadPaused: Bool { self.flow.downloadPaused }
+    var isCancelled: Bool { self.flow.isCancelled }
+
     // MARK: Called by the owning connection
 
     /// Queues request body bytes for the backend. Call on the transfer's event loop.
@@ -53,48 +45,31 @@ public final class UpstreamTransfer: @unchecked Sendable {
     ///   `.requestBodyDrained` arrives.
     public func sendBody(_ buffer: ByteBuffer) -> Bool {
         self.driver.eventLoop.preconditionInEventLoop()
-        guard !self.isCancelled else { return false }
-        self.uploadChunks.append(buffer)
-        self.uploadBuffered += buffer.readableBytes
-        if self.uploadBuffered > Self.highWaterMark {
-            self.uploadThrottled = true
+        switch self.flow.bodyReceived(byteCount: buffer.readableBytes) {
+        case .discard:
+            return false
+        case .buffer(let resumeTransfer, let stopReading):
+            self.uploadChunks.append(buffer)
+            if resumeTransfer {
+                self.driver.resume(self)
+            }
+            return stopReading
         }
-        if self.uploadPaused {
-            self.uploadPaused = false
-            self.driver.resume(self)
-        }
-        return self.uploadThrottled
     }
 
     /// Marks the end of the request body.
     public func finishBody() {
-        self.onLoop {
-            $0.uploadEnded = true
-            if $0.uploadPaused {
-                $0.uploadPaused = false
-                $0.driver.resume($0)
-            }
-        }
+        self.onLoop { $0.run($0.flow.bodyEnded()) }
     }
 
     /// Tells the transfer that the client has taken `count` response bytes.
     public func acknowledge(bytes count: Int) {
-        self.onLoop {
-            $0.downloadOutstanding -= count
-            if $0.downloadPaused && $0.downloadOutstanding <= Self.lowWaterMark {
-                $0.downloadPaused = false
-                $0.driver.resume($0)
-            }
-        }
+        self.onLoop { $0.run($0.flow.responseBytesDelivered(byteCount: count)) }
     }
 
     /// Abandons the transfer: no further events are delivered.
     public func cancel() {
-        self.onLoop {
-            guard !$0.isCancelled else { return }
-            $0.isCancelled = true
-            $0.driver.cancel($0)
-        }
+        self.onLoop { $0.run($0.flow.cancel()) }
     }
 
     private func onLoop(_ body: @escaping @Sendable (UpstreamTransfer) -> Void) {
@@ -102,6 +77,19 @@ public final class UpstreamTransfer: @unchecked Sendable {
             body(self)
         } else {
             self.driver.eventLoop.execute { body(self) }
+        }
+    }
+
+    /// Carries out what the flow control decided about the transfer as a whole. (A resume asked
+    /// for from inside one of libcurl's callbacks is done by the driver once libcurl has returned.)
+    private func run(_ action: UpstreamFlowControl.Action) {
+        switch action {
+        case .none:
+            break
+        case .resumeTransfer:
+            self.driver.resume(self)
+        case .cancelTransfer:
+            self.driver.cancel(self)
         }
     }
 
@@ -127,64 +115,58 @@ public final class UpstreamTransfer: @unchecked Sendable {
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         if let head = self.headParser.consume(line) {
             self.emit(.head(head))
-            if head.status >= 300 {
-                self.resumeAbandonedUpload()
-            }
+            self.run(self.flow.responseHeadReceived(status: head.status))
         }
-    }
-
-    /// libcurl stops sending a request body when a final status of 300 or more arrives before
-    /// the body has ended ("HTTP error before end of send"), but an upload paused for want of
-    /// client bytes stays paused, and a paused transfer never completes: the exchange would wait
-    /// for the client's next bytes or the upstream timeout. Resuming lets libcurl finish it; the
-    /// read callback is not asked again, since sending has stopped. (From inside libcurl's header
-    /// callback, the driver resumes once libcurl has returned.)
-    private func resumeAbandonedUpload() {
-        guard self.uploadPaused, !self.uploadEnded else { return }
-        self.uploadPaused = false
-        self.driver.resume(self)
     }
 
     /// - Returns: the number of bytes taken, or libcurl's pause code while the client lags.
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
-        if self.downloadOutstanding >= Self.highWaterMark {
-            self.downloadPaused = true
+        switch self.flow.downloadReceived(byteCount: bytes.count) {
+        case .pause:
             return Int(mw_curl_writefunc_pause)
+        case .take:
+            if bytes.count > 0 {
+                self.emit(.body(ByteBuffer(bytes: bytes)))
+            }
+            return bytes.count
         }
-        self.downloadOutstanding += bytes.count
-        if bytes.count > 0 {
-            self.emit(.body(ByteBuffer(bytes: bytes)))
-        }
-        return bytes.count
     }
 
     /// - Returns: bytes copied, 0 at the end of the body, or libcurl's pause/abort codes.
     func supplyBody(into destination: UnsafeMutableRawBufferPointer) -> Int {
-        if self.isCancelled { return Int(mw_curl_readfunc_abort) }
-        var copied = 0
-        while copied < destination.count, var chunk = self.uploadChunks.first {
-            let count = min(chunk.readableBytes, destination.count - copied)
-            chunk.withUnsafeReadableBytes { source in
-                UnsafeMutableRawBufferPointer(rebasing: destination[copied..<(copied + count)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<count]))
+        switch self.flow.uploadRequested(capacity: destination.count) {
+        case .abort:
+            return Int(mw_curl_readfunc_abort)
+        case .pause:
+            return Int(mw_curl_readfunc_pause)
+        case .end:
+            return 0
+        case .supply(let byteCount, let requestBodyDrained):
+            self.copyUpload(byteCount, into: destination)
+            if requestBodyDrained {
+                self.emit(.requestBodyDrained)
             }
-            chunk.moveReaderIndex(forwardBy: count)
+            return byteCount
+        }
+    }
+
+    /// Moves the first `count` buffered request bytes into libcurl's buffer; the chunks hold at
+    /// least that many, since the flow control counts every byte they hold.
+    private func copyUpload(_ count: Int, into destination: UnsafeMutableRawBufferPointer) {
+        var copied = 0
+        while copied < count, var chunk = self.uploadChunks.first {
+            let part = min(chunk.readableBytes, count - copied)
+            chunk.withUnsafeReadableBytes { source in
+                UnsafeMutableRawBufferPointer(rebasing: destination[copied..<(copied + part)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<part]))
+            }
+            chunk.moveReaderIndex(forwardBy: part)
             if chunk.readableBytes == 0 {
                 self.uploadChunks.removeFirst()
             } else {
                 self.uploadChunks[self.uploadChunks.startIndex] = chunk
             }
-            copied += count
+            copied += part
         }
-        self.uploadBuffered -= copied
-        if self.uploadThrottled && self.uploadBuffered <= Self.lowWaterMark {
-            self.uploadThrottled = false
-            self.emit(.requestBodyDrained)
-        }
-        if copied == 0 && !self.uploadEnded {
-            self.uploadPaused = true
-            return Int(mw_curl_readfunc_pause)
-        }
-        return copied
     }
 }
