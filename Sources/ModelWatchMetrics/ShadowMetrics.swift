@@ -94,7 +94,8 @@ public struct ShadowMetrics: Sendable {
     /// Counts a comparison that ended in `error`, by its reason.
     public func recordError(model: String, reason: ShadowErrorReason) {
         self.registry.makeCounter(
-            descriptor: MetricCatalogue.describe("shadow_errors_total", Help.errors), labels: [("model", model), ("reason", reason.rawValue)]
+            descriptor: MetricCatalogue.describe("shadow_errors_total", Help.errors),
+            labels: [("model", model), ("reason", reason.rawValue)]
         ).increment()
     }
 

@@ -216,7 +216,9 @@ final class ShadowRunner: Sendable {
             if first {
                 self.logger.warning(
                     "shadow comparison failed; further failures are counted in modelwatch_shadow_errors_total",
-                    metadata: ["model": "\(self.model)", "shadow.reason": "\(reason.rawValue)", "shadow.detail": "\(verdict.errorDetail ?? "")"])
+                    metadata: [
+                        "model": "\(self.model)", "shadow.reason": "\(reason.rawValue)", "shadow.detail": "\(verdict.errorDetail ?? "")",
+                    ])
             }
         }
     }
