@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import TestSupport
 
 /// A real Python model server from PyPI, on loopback, serving a scikit-learn iris classifier:
@@ -71,6 +72,28 @@ final class ModelServerProcess: @unchecked Sendable {
 
     /// Trains the model, writes the model repository, starts MLServer and waits until it is ready.
     static func start() async throws -> ModelServerProcess {
+        try await self.retryingTakenPorts { try await self.startOnce() }
+    }
+
+    /// Starts the KServe Python server with the iris model and waits until the model is ready.
+    static func startKServe() async throws -> ModelServerProcess {
+        try await self.retryingTakenPorts { try await self.startKServeOnce() }
+    }
+
+    /// A port found free can be taken by another test before the server binds it: the server then
+    /// exits at start, and a fresh set of ports is tried.
+    private static func retryingTakenPorts(_ start: () async throws -> ModelServerProcess) async throws -> ModelServerProcess {
+        for _ in 1..<3 {
+            do {
+                return try await start()
+            } catch let failure as TestFailure where failure.description.contains("already in use") {
+                continue
+            }
+        }
+        return try await start()
+    }
+
+    private static func startOnce() async throws -> ModelServerProcess {
         let bin = self.environment.appendingPathComponent("bin")
         guard FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("mlserver").path) else {
             throw TestFailure("MLServer is not installed in \(self.environment.path): run `bash .ci/setup.sh` first")
@@ -94,8 +117,7 @@ final class ModelServerProcess: @unchecked Sendable {
             bin.appendingPathComponent("mlserver"), ["start", directory.path], in: directory, port: httpPort, readyPath: "/v2/health/ready")
     }
 
-    /// Starts the KServe Python server with the iris model and waits until the model is ready.
-    static func startKServe() async throws -> ModelServerProcess {
+    private static func startKServeOnce() async throws -> ModelServerProcess {
         let bin = self.kserveEnvironment.appendingPathComponent("bin")
         guard FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("python").path) else {
             throw TestFailure("KServe is not installed in \(self.kserveEnvironment.path): run `bash .ci/setup.sh` first")
@@ -129,7 +151,11 @@ final class ModelServerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw TestFailure("\(executable.lastPathComponent) exited at start:\n\(server.log)") }
-            if let response = try? await TestClient.send(port: port, path: readyPath), response.status == 200 {
+            // Only uvicorn's answer counts: another test's server that took the port first answers
+            // 200 to anything, and the model server would then exit, unable to bind.
+            if let response = try? await TestClient.send(port: port, path: readyPath), response.status == 200,
+                response.head.headers["server"].contains(where: { $0.contains("uvicorn") })
+            {
                 return server
             }
             try await Task.sleep(for: .milliseconds(250))
