@@ -59,7 +59,8 @@ public final class TimeSeriesStore: Sendable {
 
     /// WAL, so readers never block the writer; `synchronous = NORMAL`, which in WAL mode loses
     /// nothing committed when the process dies (only an operating-system crash can lose the last
-    /// transactions); a WAL file cut back to `StoreWriter.walLimit` whenever it restarts.
+    /// transactions); a WAL file cut back to `StoreWriter.walLimit` whenever it restarts; a page
+    /// cache of `StoreWriter.pageCacheKiB`.
     private static func configure(_ connection: SQLiteConnection) throws(StoreError) {
         let isNew = try connection.integer("PRAGMA page_count") == 0
         if isNew { try connection.execute(StoreSchema.newFileSettings) }
@@ -72,6 +73,7 @@ public final class TimeSeriesStore: Sendable {
             PRAGMA synchronous = NORMAL;
             PRAGMA journal_size_limit = \(StoreWriter.walLimit);
             PRAGMA foreign_keys = OFF;
+            PRAGMA cache_size = -\(StoreWriter.pageCacheKiB);
             """)
     }
 
@@ -125,6 +127,13 @@ public final class TimeSeriesStore: Sendable {
     /// Bytes on disk: the database file and its write-ahead log.
     public var sizeInBytes: Int64 {
         fileSize(self.path) + fileSize(self.path + "-wal")
+    }
+
+    /// Heap bytes held by the page caches of the writer and the reader: bounded by
+    /// `StoreWriter.pageCacheKiB` and `StoreReader.pageCacheKiB` however large the file grows.
+    public var pageCacheBytes: Int {
+        let writing = self.writer.withLock { $0?.connection.pageCacheBytes ?? 0 }
+        return writing + self.reader.withLock { $0.connection.pageCacheBytes }
     }
 
     /// SQLite's `PRAGMA integrity_check`: `["ok"]` for a sound file.

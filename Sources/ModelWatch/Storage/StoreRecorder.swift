@@ -105,6 +105,16 @@ final class StoreRecorder: Service {
         try await self.writerThread.shutdownGracefully()
     }
 
+    /// Hands the memory malloc holds free back to the kernel. glibc keeps what each thread's arena
+    /// freed for reuse, and a long run's resident set then drifts upward with it; a snapshot is a
+    /// natural moment to trim, off the proxy's path. `malloc_trim` is glibc's alone, so it is
+    /// looked up at run time (musl returns freed pages by itself).
+    private static func returnFreedMemory() {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        let trim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        _ = trim(0)
+    }
+
     /// Writes one snapshot and a bounded share of maintenance on the writer thread.
     /// - Returns: how many snapshots in a row have now failed.
     private func record(failing: Int) async -> Int {
@@ -134,6 +144,7 @@ final class StoreRecorder: Service {
                 } catch {
                     metrics.recordMaintenanceError()
                 }
+                Self.returnFreedMemory()
                 return (rows, seconds)
             }
             self.metrics.recordWrite(seconds: seconds, rows: rows)

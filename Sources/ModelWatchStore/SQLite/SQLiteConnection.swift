@@ -38,6 +38,14 @@ final class SQLiteConnection {
         sqlite3_close_v2(self.handle)
     }
 
+    /// Heap bytes the connection's page cache holds now (`SQLITE_DBSTATUS_CACHE_USED`).
+    var pageCacheBytes: Int {
+        var current: Int32 = 0
+        var highest: Int32 = 0
+        sqlite3_db_status(self.handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+        return Int(current)
+    }
+
     /// Runs one or more statements that return no rows.
     func execute(_ sql: String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?

@@ -18,12 +18,16 @@ final class StoreReader: @unchecked Sendable {
     /// How much of the file a reader maps into memory instead of copying pages in with `pread`.
     static let mappedBytes = 1 << 30
 
+    /// The reader's page cache in KiB: pages of the file come through the mapping, so the cache
+    /// holds mostly pages still in the write-ahead log, and a small bound keeps the heap flat.
+    static let pageCacheKiB = 1024
+
     init(connection: SQLiteConnection) throws(StoreError) {
         self.connection = connection
         // Finding a series' chunks in a range visits each older chunk's row (the index ends at
         // first_ts): mapped, that is a pointer walk instead of a 16 KiB copy per row. SQLite falls
         // back to reads past the mapped size and remaps when the file shrinks.
-        try connection.execute("PRAGMA mmap_size = \(Self.mappedBytes)")
+        try connection.execute("PRAGMA mmap_size = \(Self.mappedBytes); PRAGMA cache_size = -\(Self.pageCacheKiB)")
         self.seriesNamed = try connection.prepare("SELECT id, name, labels FROM series WHERE name = ?")
         self.allSeries = try connection.prepare("SELECT id, name, labels FROM series")
         self.rawChunks = try connection.prepare(

@@ -48,6 +48,11 @@ final class StoreWriter: @unchecked Sendable {
     /// Bytes the write-ahead log is cut back to when it restarts after a checkpoint.
     static let walLimit = 1 << 20
 
+    /// The writer's page cache in KiB. SQLite's default (2 MiB a connection) fills as the store
+    /// grows and is held for good, which a long run shows as heap growth; appending and compacting
+    /// touch the right edge of a few B-trees, which 64 pages of 16 KiB hold.
+    static let pageCacheKiB = 1024
+
     /// A passive checkpoint: what readers still need stays in the log for the next one.
     func checkpoint() throws(StoreError) {
         _ = try self.connection.integer("PRAGMA wal_checkpoint(PASSIVE)")
