@@ -46,7 +46,13 @@ final class ModelServerProcess: @unchecked Sendable {
 
     /// Signals MLServer and every process it started. MLServer forks helpers that outlive it
     /// when only the parent is signalled, so the tree is collected first, from `/proc`.
+    ///
+    /// Only while the server runs: once it has exited and been reaped, its number is free, and
+    /// with pid_max at 32768 and a CI run starting thousands of processes, the kernel hands it to
+    /// someone else within minutes. Signalling it then killed whatever had it and that process's
+    /// children (a soak's backend beside a CI run, once; another test's server, as likely).
     private func signalTree(_ signal: Int32) {
+        guard self.process.isRunning else { return }
         var tree = [self.process.processIdentifier]
         var index = 0
         let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []

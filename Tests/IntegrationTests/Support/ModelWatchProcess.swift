@@ -132,7 +132,9 @@ final class ModelWatchProcess: @unchecked Sendable {
         return kilobytes * 1024
     }
 
+    /// Signals the sidecar while it runs; after it has been reaped its pid may be another process's.
     func signal(_ signal: Int32) {
+        guard self.process.isRunning else { return }
         kill(self.process.processIdentifier, signal)
     }
 
