@@ -45,6 +45,24 @@ final class AnalysisPipeline: ExchangeObserver, Service {
         }
     }
 
+    // MARK: Analysis
+
+    /// Analyses what is queued now, on the caller's thread, without waiting for more.
+    /// - Returns: how many observations were analysed.
+    func analyzeWaiting() -> Int {
+        let batch = self.queue.takeWaiting()
+        self.analyze(batch)
+        return batch.count
+    }
+
+    /// Analyses `batch` and gives back the body bytes its observations held.
+    private func analyze(_ batch: [ExchangeObservation]) {
+        for observation in batch {
+            self.analyzer.analyze(observation)
+            self.queue.release(bytes: observation.reservedBytes)
+        }
+    }
+
     // MARK: Service
 
     /// Analyses until shutdown. A graceful shutdown closes the queue and analyses what is left;
@@ -54,10 +72,7 @@ final class AnalysisPipeline: ExchangeObserver, Service {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 while let batch = await self.queue.next() {
-                    for observation in batch {
-                        self.analyzer.analyze(observation)
-                        self.queue.release(bytes: observation.reservedBytes)
-                    }
+                    self.analyze(batch)
                     // Under traffic, let the next exchanges gather instead of being woken for
                     // each: a wake-up costs the event loop a futex call and this thread a context
                     // switch, more than analysing a small exchange. Metrics lag by at most a tick.

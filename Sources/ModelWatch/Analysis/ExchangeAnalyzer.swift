@@ -32,6 +32,25 @@ struct ExchangeAnalyzer {
         self.outages = UpstreamOutageLogger(logger: logger)
     }
 
+    /// The analyzer `serve` runs: label bounds from the models section, where models with a
+    /// baseline or a shadow always keep their own label.
+    init(
+        configuration: ModelWatchConfiguration, catalogue: MetricCatalogue, drift: DriftTracker?, shadow: ShadowService?, logger: Logger
+    ) {
+        let models = configuration.models
+        self.init(
+            catalogue: catalogue,
+            labels: BoundedLabelValues(
+                knownModels: models.names + configuration.drift.models.keys.sorted() + configuration.shadow.models.keys.sorted(),
+                maxModels: models.maxModels,
+                maxVersions: models.maxVersions),
+            defaultModel: models.defaultModel,
+            drift: drift,
+            shadow: shadow,
+            logger: logger
+        )
+    }
+
     /// The model label for a request whose body has not been read: what its path says.
     func pathModel(method: String, target: String) -> String {
         let route = ServingRoute.recognize(method: method, target: target)
