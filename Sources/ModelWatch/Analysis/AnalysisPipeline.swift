@@ -29,8 +29,11 @@ final class AnalysisPipeline: ExchangeObserver, Service {
 
     // MARK: ExchangeObserver (event loops)
 
+    /// - Returns: the slot of the request's route in the analyzer's route table.
     func exchangeBegan(method: String, target: String) -> Int {
-        self.catalogue.exchangeBegan(model: self.analyzer.pathModel(method: method, target: target))
+        let (slot, entry) = self.analyzer.routes.slot(method: method, target: target)
+        entry.inFlight.raise()
+        return slot
     }
 
     func reserveCapture(bytes: Int) -> Bool {
@@ -38,7 +41,7 @@ final class AnalysisPipeline: ExchangeObserver, Service {
     }
 
     func exchangeEnded(_ observation: ExchangeObservation) {
-        self.catalogue.exchangeEnded(slot: observation.tag)
+        self.analyzer.routes.entry(observation.tag)?.inFlight.lower()
         if !self.queue.offer(observation) {
             self.queue.release(bytes: observation.reservedBytes)
             self.catalogue.recordDroppedObservation(reason: .queueFull)
