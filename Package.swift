@@ -123,6 +123,16 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .executableTarget(
+            name: "modelwatch-analysis-bench",
+            dependencies: [
+                "ModelWatch",
+                "ModelWatchProxy",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/AnalysisBenchmark",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
             name: "modelwatch-store-bench",
             dependencies: ["ModelWatchStore"],
             path: "bench/StoreBenchmark",

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash .ci/setup.sh
-swift format lint --strict --recursive Sources Tests bench/DecodeBenchmark bench/StoreBenchmark bench/DriftBenchmark bench/ReferenceBenchmark bench/Fuzz Package.swift
+swift format lint --strict --recursive Sources Tests bench/AnalysisBenchmark bench/DecodeBenchmark bench/StoreBenchmark bench/DriftBenchmark bench/ReferenceBenchmark bench/Fuzz Package.swift
 swift build
 swift build --build-tests
 # A hung test must fail the run, not eat CI's 90 minutes.

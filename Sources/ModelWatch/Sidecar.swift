@@ -49,7 +49,6 @@ public enum Sidecar {
             // not only the one a /metrics scrape last asked for.
             observe: { status in catalogue.setUpstreamUp(status.isReady) }
         )
-        let models = configuration.models
         // Opened before any port is bound: a store another process holds stops the start with its reason.
         let recorder =
             configuration.storage.enabled
@@ -88,18 +87,7 @@ public enum Sidecar {
             await recorder?.abandon()
             throw error
         }
-        let analyzer = ExchangeAnalyzer(
-            catalogue: catalogue,
-            // Models with a baseline always keep their own label.
-            labels: BoundedLabelValues(
-                knownModels: models.names + configuration.drift.models.keys.sorted() + configuration.shadow.models.keys.sorted(),
-                maxModels: models.maxModels,
-                maxVersions: models.maxVersions),
-            defaultModel: models.defaultModel,
-            drift: drift,
-            shadow: shadow,
-            logger: logger
-        )
+        let analyzer = ExchangeAnalyzer(configuration: configuration, catalogue: catalogue, drift: drift, shadow: shadow, logger: logger)
         let pipeline = configuration.analysis.enabled ? AnalysisPipeline(configuration: configuration.analysis, analyzer: analyzer) : nil
         let proxy = ProxyServer.make(configuration: configuration.server, client: client, observer: pipeline, group: group, logger: logger)
         if pipeline != nil {

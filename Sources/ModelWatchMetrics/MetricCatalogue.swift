@@ -40,7 +40,7 @@ public final class MetricCatalogue: Sendable {
     private let exchangeSeries: SeriesCache<ExchangeLabels, ExchangeSeries>
     private let predictions: SeriesCache<ModelVersion, Counter>
     private let batchSizes: SeriesCache<String, ValueHistogram>
-    private let inFlight = Mutex<(gauges: [Gauge], byModel: [String: Int])>(([], [:]))
+    private let inFlight = Mutex<[String: InFlightGauge]>([:])
     private let upstreamUp: Gauge
     private let process: ProcessSeries
     /// Series read from elsewhere when the exposition is rendered (see `readAtExposition`).
@@ -90,25 +90,24 @@ public final class MetricCatalogue: Sendable {
 
     // MARK: Hot path
 
-    /// Raises the in-flight gauge of a model.
-    /// Called on event loops: a lock and a dictionary lookup, nothing more.
-    /// - Returns: the slot to pass to `exchangeEnded(slot:)`.
-    public func exchangeBegan(model: String) -> Int {
-        let (gauge, slot) = self.inFlight.withLock { state -> (Gauge, Int) in
-            if let slot = state.byModel[model] { return (state.gauges[slot], slot) }
-            let gauge = self.registry.makeGauge(descriptor: Self.describe("requests_in_flight", Help.inFlight), labels: [("model", model)])
-            state.gauges.append(gauge)
-            state.byModel[model] = state.gauges.count - 1
-            return (gauge, state.gauges.count - 1)
+    /// The in-flight gauge of a model, for a caller that keeps it: raising and lowering a kept
+    /// gauge takes no lock, where finding it takes this catalogue's.
+    public func inFlightGauge(model: String) -> InFlightGauge {
+        self.inFlight.withLock { gauges in
+            if let gauge = gauges[model] { return gauge }
+            let gauge = InFlightGauge(
+                self.registry.makeGauge(descriptor: Self.describe("requests_in_flight", Help.inFlight), labels: [("model", model)]))
+            gauges[model] = gauge
+            return gauge
         }
-        gauge.increment(by: 1.0)
-        return slot
     }
 
-    /// Lowers the in-flight gauge `exchangeBegan` raised.
-    public func exchangeEnded(slot: Int) {
-        let gauge = self.inFlight.withLock { state in state.gauges.indices.contains(slot) ? state.gauges[slot] : nil }
-        gauge?.decrement(by: 1.0)
+    /// Raises the in-flight gauge of a model.
+    /// - Returns: the gauge, to lower with `InFlightGauge/lower()` when the exchange ends.
+    public func exchangeBegan(model: String) -> InFlightGauge {
+        let gauge = self.inFlightGauge(model: model)
+        gauge.raise()
+        return gauge
     }
 
     // MARK: Analysis pipeline
@@ -263,6 +262,24 @@ public final class MetricCatalogue: Sendable {
             "Values that did not fit the baseline, by feature and kind (missing, wrong_type, unexpected_shape, out_of_range)."
         static let storeErrors =
             "Store operations that failed, by op (append: a snapshot was not recorded; maintain: compaction or retention; drift: a minute of drift histograms was not recorded)."
+    }
+}
+
+/// One model's `requests_in_flight` gauge, raised when a request head arrives and lowered when
+/// its exchange ends, whichever way.
+public struct InFlightGauge: Sendable {
+    private let gauge: Gauge
+
+    init(_ gauge: Gauge) {
+        self.gauge = gauge
+    }
+
+    public func raise() {
+        self.gauge.increment(by: 1.0)
+    }
+
+    public func lower() {
+        self.gauge.decrement(by: 1.0)
     }
 }
 

@@ -37,14 +37,14 @@ import Testing
         #expect(exposition.contains(#"modelwatch_llm_tokens_total{model="m",kind="prompt"} 3"#))
     }
 
-    @Test("in-flight slots go up and down per model")
+    @Test("in-flight gauges go up and down per model")
     func inFlight() {
         let catalogue = MetricCatalogue(version: "t")
         let a = catalogue.exchangeBegan(model: "a")
         let b = catalogue.exchangeBegan(model: "b")
         _ = catalogue.exchangeBegan(model: "a")
-        catalogue.exchangeEnded(slot: a)
-        catalogue.exchangeEnded(slot: b)
+        a.lower()
+        b.lower()
         let exposition = self.text(catalogue)
         #expect(exposition.contains(#"modelwatch_requests_in_flight{model="a"} 1"#))
         #expect(exposition.contains(#"modelwatch_requests_in_flight{model="b"} 0"#))

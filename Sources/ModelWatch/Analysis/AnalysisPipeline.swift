@@ -29,8 +29,11 @@ final class AnalysisPipeline: ExchangeObserver, Service {
 
     // MARK: ExchangeObserver (event loops)
 
+    /// - Returns: the slot of the request's route in the analyzer's route table.
     func exchangeBegan(method: String, target: String) -> Int {
-        self.catalogue.exchangeBegan(model: self.analyzer.pathModel(method: method, target: target))
+        let (slot, entry) = self.analyzer.routes.slot(method: method, target: target)
+        entry.inFlight.raise()
+        return slot
     }
 
     func reserveCapture(bytes: Int) -> Bool {
@@ -38,10 +41,28 @@ final class AnalysisPipeline: ExchangeObserver, Service {
     }
 
     func exchangeEnded(_ observation: ExchangeObservation) {
-        self.catalogue.exchangeEnded(slot: observation.tag)
+        self.analyzer.routes.entry(observation.tag)?.inFlight.lower()
         if !self.queue.offer(observation) {
             self.queue.release(bytes: observation.reservedBytes)
             self.catalogue.recordDroppedObservation(reason: .queueFull)
+        }
+    }
+
+    // MARK: Analysis
+
+    /// Analyses what is queued now, on the caller's thread, without waiting for more.
+    /// - Returns: how many observations were analysed.
+    func analyzeWaiting() -> Int {
+        let batch = self.queue.takeWaiting()
+        self.analyze(batch)
+        return batch.count
+    }
+
+    /// Analyses `batch` and gives back the body bytes its observations held.
+    private func analyze(_ batch: [ExchangeObservation]) {
+        for observation in batch {
+            self.analyzer.analyze(observation)
+            self.queue.release(bytes: observation.reservedBytes)
         }
     }
 
@@ -54,10 +75,7 @@ final class AnalysisPipeline: ExchangeObserver, Service {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 while let batch = await self.queue.next() {
-                    for observation in batch {
-                        self.analyzer.analyze(observation)
-                        self.queue.release(bytes: observation.reservedBytes)
-                    }
+                    self.analyze(batch)
                     // Under traffic, let the next exchanges gather instead of being woken for
                     // each: a wake-up costs the event loop a futex call and this thread a context
                     // switch, more than analysing a small exchange. Metrics lag by at most a tick.

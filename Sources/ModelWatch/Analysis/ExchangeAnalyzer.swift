@@ -16,6 +16,8 @@ struct ExchangeAnalyzer {
     let outages: UpstreamOutageLogger
     /// Where answered exchanges of shadowed models go for comparison; `nil` when none is shadowed.
     let shadow: ShadowService?
+    /// Routes as the event loops recognised them; an observation's tag is a slot in it.
+    let routes: RouteTable
     private let decoder = ExchangeDecoder()
 
     init(
@@ -30,12 +32,26 @@ struct ExchangeAnalyzer {
         self.shadow = shadow
         self.logger = logger
         self.outages = UpstreamOutageLogger(logger: logger)
+        self.routes = RouteTable(labels: labels, catalogue: catalogue, defaultModel: defaultModel)
     }
 
-    /// The model label for a request whose body has not been read: what its path says.
-    func pathModel(method: String, target: String) -> String {
-        let route = ServingRoute.recognize(method: method, target: target)
-        return self.labels.model(route.model ?? self.defaultModel ?? "unknown")
+    /// The analyzer `serve` runs: label bounds from the models section, where models with a
+    /// baseline or a shadow always keep their own label.
+    init(
+        configuration: ModelWatchConfiguration, catalogue: MetricCatalogue, drift: DriftTracker?, shadow: ShadowService?, logger: Logger
+    ) {
+        let models = configuration.models
+        self.init(
+            catalogue: catalogue,
+            labels: BoundedLabelValues(
+                knownModels: models.names + configuration.drift.models.keys.sorted() + configuration.shadow.models.keys.sorted(),
+                maxModels: models.maxModels,
+                maxVersions: models.maxVersions),
+            defaultModel: models.defaultModel,
+            drift: drift,
+            shadow: shadow,
+            logger: logger
+        )
     }
 
     /// The backend gave the status when its response completed or its head reached the client;
@@ -49,7 +65,10 @@ struct ExchangeAnalyzer {
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
         let payloads = Self.payloads(of: observation)
-        let decoded = self.decoder.decode(payloads)
+        // The route the event loop recognised when the request head arrived.
+        let route =
+            self.routes.entry(observation.tag)?.route ?? ServingRoute.recognize(method: observation.method, target: observation.target)
+        let decoded = self.decoder.decode(payloads, route: route)
         let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
         let version =
             decoded.route.version != nil

@@ -66,16 +66,24 @@ final class ObservationQueue: Sendable {
     func next() async -> [ExchangeObservation]? {
         await withCheckedContinuation { continuation in
             let ready = self.state.withLock { state -> [ExchangeObservation]?? in
-                if !state.items.isEmpty {
-                    defer { state.items.removeAll(keepingCapacity: true) }
-                    return .some(state.items)
-                }
+                if !state.items.isEmpty { return .some(Self.takeItems(&state)) }
                 if state.closed { return .some(nil) }
                 state.waiter = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    /// Everything queued now, without waiting: for a caller that analyses on its own thread
+    /// rather than as the pipeline's service (the analysis benchmark).
+    func takeWaiting() -> [ExchangeObservation] {
+        self.state.withLock { state in Self.takeItems(&state) }
+    }
+
+    private static func takeItems(_ state: inout State) -> [ExchangeObservation] {
+        defer { state.items.removeAll(keepingCapacity: true) }
+        return state.items
     }
 
     /// Refuses further observations; the consumer gets what is queued, then `nil`.

@@ -13,7 +13,13 @@ public struct ExchangeDecoder: Sendable {
     public init() {}
 
     public func decode(_ exchange: ExchangePayloads) -> DecodedExchange {
-        let route = ServingRoute.recognize(method: exchange.method, target: exchange.target)
+        self.decode(exchange, route: ServingRoute.recognize(method: exchange.method, target: exchange.target))
+    }
+
+    /// Decodes an exchange whose route was recognised already, when its request head arrived.
+    /// - Parameters:
+    ///   - route: what `ServingRoute.recognize` said of the exchange's method and target.
+    public func decode(_ exchange: ExchangePayloads, route: ServingRoute) -> DecodedExchange {
         var decoded = DecodedExchange(route: route)
         decoded.model = route.model
         decoded.version = route.version

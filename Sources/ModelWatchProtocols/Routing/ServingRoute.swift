@@ -1,5 +1,5 @@
 /// The serving protocols ModelWatch understands, named as they appear in metric labels.
-public enum ServingProtocol: String, Sendable, CaseIterable {
+public enum ServingProtocol: String, Sendable, Hashable, CaseIterable {
     /// TF Serving's REST API: `/v1/models/{model}[/versions/{v}|/labels/{l}]:{predict|classify|regress}`.
     case tfServing = "tfserving"
     /// Open Inference Protocol v2 (KServe, Triton, MLServer): `/v2/models/{model}[/versions/{v}]/infer`.
@@ -15,7 +15,7 @@ public enum ServingProtocol: String, Sendable, CaseIterable {
 }
 
 /// What a request's method and target say about it, before any body is read.
-public struct ServingRoute: Sendable, Equatable {
+public struct ServingRoute: Sendable, Hashable {
     public var `protocol`: ServingProtocol
     /// The model named in the path; `nil` where the protocol names it in the body (OpenAI) or not at all.
     public var model: String?

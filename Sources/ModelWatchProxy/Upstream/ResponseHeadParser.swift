@@ -9,6 +9,18 @@ public struct UpstreamResponseHead: Sendable {
     /// The header lines after the status line, each with its line ending.
     let fieldLines: ByteBuffer
 
+    init(status: Int, fieldLines: ByteBuffer) {
+        self.status = status
+        self.fieldLines = fieldLines
+    }
+
+    /// Builds a head from header lines at hand (benchmarks), as libcurl would have delivered them.
+    /// - Parameters:
+    ///   - fields: `(name, value)` pairs, written one `name: value\r\n` line each.
+    public init(status: Int, fields: [(name: String, value: String)]) {
+        self.init(status: status, fieldLines: ByteBuffer(string: fields.map { "\($0.name): \($0.value)\r\n" }.joined()))
+    }
+
     /// The header fields in order, repeats kept, values trimmed of surrounding whitespace;
     /// obsolete folded lines (RFC 9112 §5.2) are joined to the field they continue.
     public var headers: [(name: String, value: String)] {

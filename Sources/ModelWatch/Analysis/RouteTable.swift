@@ -1,0 +1,77 @@
+import ModelWatchMetrics
+import ModelWatchProtocols
+import Synchronization
+
+/// The routes the data port has seen, each recognised once on an event loop and kept with its
+/// model label and in-flight gauge. An exchange then carries only its route's slot (the
+/// observation's tag) to the analysis pipeline, which neither recognises the route again nor
+/// looks the gauge up.
+///
+/// Clients choose paths, so the table is bounded: past `capacity` distinct routes, further ones
+/// share one entry per model label that keeps no route, and their exchanges are recognised again
+/// when analysed.
+final class RouteTable: Sendable {
+    /// What a slot stands for.
+    struct Entry: Sendable {
+        /// The route as recognised; `nil` for the entry that routes past capacity share.
+        let route: ServingRoute?
+        /// The bounded model label of the route's path (or the default model).
+        let model: String
+        let inFlight: InFlightGauge
+    }
+
+    private enum Key: Hashable {
+        case route(ServingRoute)
+        /// Routes beyond capacity, by model label.
+        case model(String)
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var slots: [Key: Int] = [:]
+        var routes = 0
+    }
+
+    /// Distinct routes kept; far above what a model server serves.
+    let capacity: Int
+    private let labels: BoundedLabelValues
+    private let catalogue: MetricCatalogue
+    private let defaultModel: String?
+    private let state = Mutex(State())
+
+    init(labels: BoundedLabelValues, catalogue: MetricCatalogue, defaultModel: String?, capacity: Int = 1024) {
+        self.labels = labels
+        self.catalogue = catalogue
+        self.defaultModel = defaultModel
+        self.capacity = capacity
+    }
+
+    /// The slot of a request's route and what it stands for, made on first sight.
+    func slot(method: String, target: String) -> (slot: Int, entry: Entry) {
+        let route = ServingRoute.recognize(method: method, target: target)
+        let known = self.state.withLock { state in state.slots[.route(route)].map { ($0, state.entries[$0]) } }
+        if let known { return known }
+        // First sight: resolve the label and the gauge outside this table's lock.
+        let model = self.labels.model(route.model ?? self.defaultModel ?? "unknown")
+        let gauge = self.catalogue.inFlightGauge(model: model)
+        return self.state.withLock { state in
+            let key: Key = state.routes < self.capacity ? .route(route) : .model(model)
+            if let slot = state.slots[key] { return (slot, state.entries[slot]) }
+            let entry: Entry
+            if case .route = key {
+                state.routes += 1
+                entry = Entry(route: route, model: model, inFlight: gauge)
+            } else {
+                entry = Entry(route: nil, model: model, inFlight: gauge)
+            }
+            state.entries.append(entry)
+            state.slots[key] = state.entries.count - 1
+            return (state.entries.count - 1, entry)
+        }
+    }
+
+    /// What `slot` stands for; `nil` for a slot this table never gave.
+    func entry(_ slot: Int) -> Entry? {
+        self.state.withLock { state in state.entries.indices.contains(slot) ? state.entries[slot] : nil }
+    }
+}

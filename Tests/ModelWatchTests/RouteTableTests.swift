@@ -1,0 +1,47 @@
+import ModelWatchMetrics
+import ModelWatchProtocols
+import Testing
+
+@testable import ModelWatch
+
+@Suite("Route table")
+struct RouteTableTests {
+    static func text(_ catalogue: MetricCatalogue) -> String {
+        String(decoding: catalogue.exposition(), as: UTF8.self)
+    }
+
+    @Test("a route is recognised once: its requests share a slot that keeps the route and the model's in-flight gauge")
+    func sameRouteSameSlot() throws {
+        let catalogue = MetricCatalogue(version: "test")
+        let table = RouteTable(labels: BoundedLabelValues(), catalogue: catalogue, defaultModel: nil)
+        let first = table.slot(method: "POST", target: "/v2/models/iris/infer")
+        let again = table.slot(method: "POST", target: "/v2/models/iris/infer?trace=1")
+        let versioned = table.slot(method: "POST", target: "/v2/models/iris/versions/2/infer")
+        #expect(first.slot == again.slot)
+        #expect(versioned.slot != first.slot)
+        let entry = try #require(table.entry(versioned.slot))
+        #expect(entry.route == ServingRoute(protocol: .openInference, model: "iris", version: "2", endpoint: "infer"))
+        #expect(entry.model == "iris")
+        first.entry.inFlight.raise()
+        versioned.entry.inFlight.raise()
+        #expect(Self.text(catalogue).contains(#"modelwatch_requests_in_flight{model="iris"} 2"#))
+        #expect(table.entry(99) == nil)
+    }
+
+    @Test("past capacity, new routes share one entry per model label that keeps no route")
+    func capacity() throws {
+        let table = RouteTable(
+            labels: BoundedLabelValues(maxModels: 2), catalogue: MetricCatalogue(version: "test"), defaultModel: nil, capacity: 2)
+        let kept = table.slot(method: "POST", target: "/v2/models/a/infer")
+        _ = table.slot(method: "POST", target: "/v2/models/b/infer")
+        let late = table.slot(method: "POST", target: "/v2/models/a/versions/1/infer")
+        let later = table.slot(method: "POST", target: "/v2/models/a/versions/2/infer")
+        let other = table.slot(method: "POST", target: "/v2/models/c/infer")
+        #expect(table.entry(kept.slot)?.route?.model == "a")
+        #expect(late.slot == later.slot)
+        #expect(late.entry.route == nil && late.entry.model == "a")
+        #expect(other.entry.route == nil && other.entry.model == BoundedLabelValues.overflow)
+        // A route kept before the table filled keeps its slot.
+        #expect(table.slot(method: "POST", target: "/v2/models/a/infer").slot == kept.slot)
+    }
+}
