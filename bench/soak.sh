@@ -50,15 +50,29 @@ mlserver_pid=""
 backend_pid=""
 sidecar_pid=""
 traffic_pid=""
-stop_process() { # pid: SIGTERM, then SIGKILL after 10 s
+# The state letter (R, S, Z...) of pid $1 while it is a child of this shell; nothing otherwise.
+# A pid that exited and was reaped is free, and a busy machine (pid_max 32768) hands it to
+# another process within minutes: signalling it then would hit a stranger.
+child_state() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    set -- ${stat##*) } # after the command name: state, parent, ...
+    if [ "$2" = "$$" ]; then echo "$1"; fi
+}
+stop_process() { # pid: SIGTERM, then SIGKILL after 10 s; no helper subshell to race with
+    [ -n "$(child_state "$1")" ] || return 0
     kill -TERM "$1" 2>/dev/null || return 0
-    (sleep 10 && kill -KILL "$1" 2>/dev/null) &
-    local killer=$!
+    for _ in $(seq 1 100); do
+        case "$(child_state "$1")" in "" | Z) break ;; esac
+        sleep 0.1
+    done
+    case "$(child_state "$1")" in "" | Z) ;; *) kill -KILL "$1" 2>/dev/null || true ;; esac
     wait "$1" 2>/dev/null || true
-    kill "$killer" 2>/dev/null || true
-    wait "$killer" 2>/dev/null || true
 }
 cleanup() {
+    # Only the script itself cleans up: a subshell forked at the instant a signal arrives can
+    # still hold this trap, and once ran it, stopping the sidecar and deleting the run mid-soak.
+    [ "$BASHPID" = "$$" ] || return 0
     for pid in "$traffic_pid" "$sidecar_pid" "$backend_pid" "$mlserver_pid"; do
         [ -n "$pid" ] && stop_process "$pid"
     done

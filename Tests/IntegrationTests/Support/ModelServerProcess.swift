@@ -50,7 +50,7 @@ final class ModelServerProcess: @unchecked Sendable {
     /// Only while the server runs: once it has exited and been reaped, its number is free, and
     /// with pid_max at 32768 and a CI run starting thousands of processes, the kernel hands it to
     /// someone else within minutes. Signalling it then killed whatever had it and that process's
-    /// children (a soak's backend beside a CI run, once; another test's server, as likely).
+    /// children (another test's server, or, suspected once, a soak's backend beside a CI run).
     private func signalTree(_ signal: Int32) {
         guard self.process.isRunning else { return }
         var tree = [self.process.processIdentifier]
