@@ -18,6 +18,9 @@ final class RouteTable: Sendable {
         /// The bounded model label of the route's path (or the default model).
         let model: String
         let inFlight: InFlightGauge
+        /// The series the route's exchanges record into, filled by the analysis pipeline; `nil`
+        /// for the shared entry, whose exchanges' protocol and endpoint vary.
+        let series: RouteSeries?
     }
 
     private enum Key: Hashable {
@@ -60,9 +63,9 @@ final class RouteTable: Sendable {
             let entry: Entry
             if case .route = key {
                 state.routes += 1
-                entry = Entry(route: route, model: model, inFlight: gauge)
+                entry = Entry(route: route, model: model, inFlight: gauge, series: RouteSeries())
             } else {
-                entry = Entry(route: nil, model: model, inFlight: gauge)
+                entry = Entry(route: nil, model: model, inFlight: gauge, series: nil)
             }
             state.entries.append(entry)
             state.slots[key] = state.entries.count - 1
