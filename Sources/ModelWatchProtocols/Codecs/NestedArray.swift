@@ -27,6 +27,8 @@ enum NestedArray {
     static func flatten(_ value: JSONValue, at path: String) throws(PayloadDecodeFailure) -> (
         datatype: String, shape: [Int], values: Tensor.Values
     ) {
+        // A flat numeric array (most tensors' data) is already what is wanted: no copy.
+        if case .numbers(let numbers) = value { return ("FP64", [numbers.count], .numbers(numbers)) }
         var collector = Collector(path: path)
         let shape = try collector.visit(value)
         switch collector.kind {
