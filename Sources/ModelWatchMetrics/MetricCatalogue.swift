@@ -17,7 +17,8 @@ public final class MetricCatalogue: Sendable {
     /// The registry the exposition is rendered from.
     public let registry: PrometheusCollectorRegistry
 
-    private struct ExchangeSeries {
+    /// An exchange's histograms, by label set: status and source do not label them.
+    private struct ExchangeHistograms {
         let duration: ValueHistogram
         let upstream: ValueHistogram
         let overhead: ValueHistogram
@@ -37,7 +38,7 @@ public final class MetricCatalogue: Sendable {
     }
 
     private let requests: SeriesCache<Coded, Counter>
-    private let exchangeSeries: SeriesCache<ExchangeLabels, ExchangeSeries>
+    private let exchangeSeries: SeriesCache<ExchangeLabels, ExchangeHistograms>
     private let predictions: SeriesCache<ModelVersion, Counter>
     private let batchSizes: SeriesCache<String, ValueHistogram>
     private let inFlight = Mutex<[String: InFlightGauge]>([:])
@@ -66,7 +67,7 @@ public final class MetricCatalogue: Sendable {
             func histogram(_ name: String, _ help: String, _ buckets: [Double]) -> ValueHistogram {
                 registry.makeValueHistogram(descriptor: Self.describe(name, help), labels: pairs, buckets: buckets)
             }
-            return ExchangeSeries(
+            return ExchangeHistograms(
                 duration: histogram("request_duration_seconds", Help.duration, MetricBuckets.latencySeconds),
                 upstream: histogram("upstream_duration_seconds", Help.upstream, MetricBuckets.latencySeconds),
                 overhead: histogram("overhead_seconds", Help.overhead, MetricBuckets.overheadSeconds),
@@ -114,22 +115,31 @@ public final class MetricCatalogue: Sendable {
 
     /// Counts one exchange and records its timings and sizes.
     public func record(_ measurement: ExchangeMeasurement) {
-        let series = self.exchangeSeries[measurement.labels]
-        series.duration.record(measurement.duration.seconds)
-        if let upstream = measurement.upstream {
-            series.upstream.record(upstream.seconds)
-            series.overhead.record(max(0, (measurement.duration - upstream).seconds))
-        }
-        series.requestSize.record(Double(measurement.requestBytes))
-        series.responseSize.record(Double(measurement.responseBytes))
-        // Last, so a scrape that counts this request also sees its histograms.
-        self.requests[Coded(labels: measurement.labels, code: measurement.code, source: measurement.source)].increment()
+        self.exchangeRecorder(labels: measurement.labels, code: measurement.code, source: measurement.source).record(measurement)
+    }
+
+    /// The series of exchanges with these labels, status code and source, made on first use.
+    public func exchangeRecorder(labels: ExchangeLabels, code: String, source: AnswerSource) -> ExchangeRecorder {
+        let histograms = self.exchangeSeries[labels]
+        return ExchangeRecorder(
+            duration: histograms.duration,
+            upstream: histograms.upstream,
+            overhead: histograms.overhead,
+            requestSize: histograms.requestSize,
+            responseSize: histograms.responseSize,
+            requests: self.requests[Coded(labels: labels, code: code, source: source)]
+        )
     }
 
     /// Counts answered rows and records the batch size.
     public func recordPredictions(_ rows: Int, model: String, version: String) {
-        self.predictions[ModelVersion(model: model, version: version)].increment(by: Int64(rows))
-        self.batchSizes[model].record(Double(rows))
+        self.predictionRecorder(model: model, version: version).record(rows: rows)
+    }
+
+    /// The prediction series of a model version, made when first asked for: ask only with rows
+    /// to count, so a version that never answers any shows no `predictions_total` series.
+    public func predictionRecorder(model: String, version: String) -> PredictionRecorder {
+        PredictionRecorder(predictions: self.predictions[ModelVersion(model: model, version: version)], batchSize: self.batchSizes[model])
     }
 
     public func recordUpstreamError(kind: String, model: String) {

@@ -140,4 +140,22 @@ struct ModelDriftMonitorTests {
         #expect(sealed.first { $0.name == "input-0[1]" }?.data.sample == [.number(2), .number(6)])
         #expect(sealed.allSatisfy { $0.data.bins == nil })
     }
+
+    @Test("discovered values follow each exchange's row layout, and the limit holds across exchanges")
+    func discoveryAcrossExchanges() {
+        var monitor = ModelDriftMonitor(model: "m", baseline: nil, settings: DriftSettings(maximumFeatures: 4))
+        _ = monitor.observe(request: Self.request([[1, 2]]), response: nil, minute: Self.minute)
+        _ = monitor.observe(request: Self.request([[3, 4], [5, 6]]), response: nil, minute: Self.minute)
+        // One value a row: the tensor's own name, not a position.
+        let flat = DecodedPayload(tensors: [Tensor(name: "input-0", datatype: "FP64", shape: [2], values: .numbers([7, 8]))], batchSize: 2)
+        _ = monitor.observe(request: flat, response: nil, minute: Self.minute)
+        _ = monitor.observe(request: Self.request([[9, 10, 11]]), response: nil, minute: Self.minute)
+        _ = monitor.observe(request: Self.request([[12, 13, 14]]), response: nil, minute: Self.minute)
+        #expect(monitor.trackedNames.map(\.name) == ["input-0[0]", "input-0[1]", "input-0", "input-0[2]"])
+        let samples = Dictionary(uniqueKeysWithValues: monitor.seal(before: .max).map { ($0.name, $0.data.sample) })
+        #expect(samples["input-0[0]"] == [.number(1), .number(3), .number(5), .number(9), .number(12)])
+        #expect(samples["input-0[1]"] == [.number(2), .number(4), .number(6), .number(10), .number(13)])
+        #expect(samples["input-0"] == [.number(7), .number(8)])
+        #expect(samples["input-0[2]"] == [.number(11), .number(14)])
+    }
 }

@@ -58,6 +58,27 @@ import Testing
         #expect(exposition.contains("process_start_time_seconds "))
         #expect(exposition.contains("process_max_fds "))
     }
+
+    @Test("kept recorders count into the series record and recordPredictions use")
+    func keptRecorders() {
+        let catalogue = MetricCatalogue(version: "test")
+        let labels = ExchangeLabels(model: "m", version: "1", protocol: "v2", endpoint: "infer")
+        let measurement = ExchangeMeasurement(
+            labels: labels, code: "200", duration: .microseconds(800), upstream: .microseconds(700), requestBytes: 10, responseBytes: 20)
+        let recorder = catalogue.exchangeRecorder(labels: labels, code: "200", source: .backend)
+        let predictions = catalogue.predictionRecorder(model: "m", version: "1")
+        recorder.record(measurement)
+        catalogue.record(measurement)
+        predictions.record(rows: 3)
+        catalogue.recordPredictions(2, model: "m", version: "1")
+        let exposition = self.text(catalogue)
+        let requests = #"modelwatch_requests_total{model="m",version="1",protocol="v2",endpoint="infer",code="200",source="backend"}"#
+        #expect(exposition.contains(requests + " 2"))
+        #expect(exposition.contains(#"modelwatch_request_duration_seconds_count{model="m",version="1",protocol="v2",endpoint="infer"} 2"#))
+        #expect(exposition.contains(#"modelwatch_overhead_seconds_count{model="m",version="1",protocol="v2",endpoint="infer"} 2"#))
+        #expect(exposition.contains(#"modelwatch_predictions_total{model="m",version="1"} 5"#))
+        #expect(exposition.contains(#"modelwatch_batch_size_count{model="m"} 2"#))
+    }
 }
 
 @Suite("Exposition read back for the store")

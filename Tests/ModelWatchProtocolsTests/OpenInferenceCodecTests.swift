@@ -61,6 +61,8 @@ struct OpenInferenceCodecTests {
             (#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP128","data":[1]}]}"#, .unknownDatatype),
             (#"{"inputs":[{"name":"x","shape":[-1],"datatype":"FP32","data":[1]}]}"#, .invalidShape),
             (#"{"inputs":[{"name":"x","shape":[1.5],"datatype":"FP32","data":[1]}]}"#, .invalidShape),
+            (#"{"inputs":[{"name":"x","shape":[1,"4"],"datatype":"FP32","data":[1,2,3,4]}]}"#, .invalidShape),
+            (#"{"inputs":[{"name":"x","shape":"1","datatype":"FP32","data":[1]}]}"#, .missingField),
             (#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":["one"]}]}"#, .wrongType),
             (#"{"inputs":[{"name":"x","shape":[1],"datatype":"BOOL","data":[1]}]}"#, .wrongType),
             (#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32"}]}"#, .missingField),

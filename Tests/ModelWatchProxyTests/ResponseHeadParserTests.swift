@@ -78,6 +78,16 @@ struct ResponseHeadLookupTests {
         }
     }
 
+    @Test("value(of:) wants the whole name before the colon: longer names, short lines and a space before the colon do not match")
+    func lookupMatchesWholeNames() {
+        let head = UpstreamResponseHead(
+            status: 200,
+            fields: [("Content-Type-Options", "nosniff"), ("Content", "x"), ("Content-Type ", "spaced"), ("content-type", "json")])
+        #expect(head.value(of: "content-type") == "json")
+        #expect(head.value(of: "content") == "x")
+        #expect(head.value(of: "content-type-options-more") == nil)
+    }
+
     @Test(
         "header names compare ignoring ASCII case only",
         arguments: [

@@ -44,4 +44,25 @@ struct RouteTableTests {
         // A route kept before the table filled keeps its slot.
         #expect(table.slot(method: "POST", target: "/v2/models/a/infer").slot == kept.slot)
     }
+
+    @Test("every path of a route, and every method but POST, finds the route's one slot, also past the table's memory of paths")
+    func pathsOfOneRoute() {
+        let table = RouteTable(labels: BoundedLabelValues(), catalogue: MetricCatalogue(version: "test"), defaultModel: nil, capacity: 1)
+        let first = table.slot(method: "POST", target: "/v2/models/a/infer")
+        // Escaped spellings of the same path: more than the four paths a one-route table remembers.
+        let spellings = [
+            "/v2/models/%61/infer", "/v2/%6Dodels/a/infer", "/%762/models/a/infer", "/v2/models/a/%69nfer", "/v2/model%73/a/infer",
+            "/v2/models/a/infer?x=1",
+        ]
+        for _ in 0..<2 {
+            for target in spellings {
+                let found = table.slot(method: "POST", target: target)
+                #expect(found.slot == first.slot, "\(target)")
+                #expect(found.entry.route?.model == "a")
+            }
+        }
+        let health = table.slot(method: "GET", target: "/v2/models/a/infer")
+        #expect(health.slot != first.slot)
+        #expect(table.slot(method: "PUT", target: "/anything").slot == health.slot)
+    }
 }

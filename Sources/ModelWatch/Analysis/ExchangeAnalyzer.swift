@@ -65,15 +65,23 @@ struct ExchangeAnalyzer {
     @discardableResult
     func analyze(_ observation: ExchangeObservation) -> DecodedExchange {
         let payloads = Self.payloads(of: observation)
-        // The route the event loop recognised when the request head arrived.
-        let route =
-            self.routes.entry(observation.tag)?.route ?? ServingRoute.recognize(method: observation.method, target: observation.target)
+        // The route the event loop recognised when the request head arrived, with its model label.
+        let entry = self.routes.entry(observation.tag)
+        let route = entry?.route ?? ServingRoute.recognize(method: observation.method, target: observation.target)
         let decoded = self.decoder.decode(payloads, route: route)
-        let model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
+        let model: String
+        if let entry, entry.route != nil, decoded.model == route.model {
+            // The label the table resolved from the same name: a name's label never changes once given.
+            model = entry.model
+        } else {
+            model = self.labels.model(decoded.model ?? self.defaultModel ?? "unknown")
+        }
         let version =
             decoded.route.version != nil
             ? self.labels.version(decoded.version ?? "", of: model)
             : self.labels.unversionedRouteVersion(answered: decoded.version, of: model)
+        // Kept per route only where the route fixes the protocol and endpoint.
+        let series = entry?.route != nil ? entry?.series : nil
         let protocolName = decoded.route.protocol.rawValue
         let exchangeLabels = ExchangeLabels(model: model, version: version, protocol: protocolName, endpoint: decoded.route.endpoint)
 
@@ -86,7 +94,10 @@ struct ExchangeAnalyzer {
             self.outages.answered()
         }
         if let rows = decoded.predictions, rows > 0 {
-            self.catalogue.recordPredictions(rows, model: model, version: version)
+            let recorder =
+                series?.predictionRecorder(model: model, version: version, in: self.catalogue)
+                ?? self.catalogue.predictionRecorder(model: model, version: version)
+            recorder.record(rows: rows)
         }
         if let tokens = decoded.tokens {
             self.catalogue.recordTokens(prompt: tokens.prompt, completion: tokens.completion, model: model)
@@ -106,19 +117,22 @@ struct ExchangeAnalyzer {
         }
         self.drift?.observe(model: model, decoded: decoded, status: observation.status)
         self.shadow?.offer(model: model, version: version, decoded: decoded, payloads: payloads)
-        // The request is counted last: whoever sees it in a scrape sees all it led to.
-        self.catalogue.record(
-            ExchangeMeasurement(
-                labels: exchangeLabels,
-                // 499, as nginx logs it, when the client left before any status reached it.
-                code: observation.status.map(String.init) ?? "499",
-                source: source,
-                duration: observation.duration,
-                upstream: observation.upstream?.total,
-                requestBytes: observation.requestBody.byteCount,
-                responseBytes: observation.responseBody.byteCount
-            )
+        let measurement = ExchangeMeasurement(
+            labels: exchangeLabels,
+            // 499, as nginx logs it, when the client left before any status reached it.
+            code: observation.status.map(String.init) ?? "499",
+            source: source,
+            duration: observation.duration,
+            upstream: observation.upstream?.total,
+            requestBytes: observation.requestBody.byteCount,
+            responseBytes: observation.responseBody.byteCount
         )
+        let kind = RouteSeries.Kind(model: model, version: version, status: observation.status, source: source)
+        let recorder =
+            series?.exchangeRecorder(kind, labels: exchangeLabels, code: measurement.code, in: self.catalogue)
+            ?? self.catalogue.exchangeRecorder(labels: exchangeLabels, code: measurement.code, source: source)
+        // The request is counted last: whoever sees it in a scrape sees all it led to.
+        recorder.record(measurement)
         return decoded
     }
 

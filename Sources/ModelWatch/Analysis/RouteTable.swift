@@ -18,6 +18,9 @@ final class RouteTable: Sendable {
         /// The bounded model label of the route's path (or the default model).
         let model: String
         let inFlight: InFlightGauge
+        /// The series the route's exchanges record into, filled by the analysis pipeline; `nil`
+        /// for the shared entry, whose exchanges' protocol and endpoint vary.
+        let series: RouteSeries?
     }
 
     private enum Key: Hashable {
@@ -30,6 +33,10 @@ final class RouteTable: Sendable {
         var entries: [Entry] = []
         var slots: [Key: Int] = [:]
         var routes = 0
+        /// Slots by the path of a `POST` (the target without its query), so a path seen before is
+        /// not recognised again: a route depends only on the method and the path, and a route's
+        /// slot never changes.
+        var postPaths: [Substring: Int] = [:]
     }
 
     /// Distinct routes kept; far above what a model server serves.
@@ -48,10 +55,29 @@ final class RouteTable: Sendable {
 
     /// The slot of a request's route and what it stands for, made on first sight.
     func slot(method: String, target: String) -> (slot: Int, entry: Entry) {
+        // Only `POST` routes are told apart by path; every other method is one route.
+        let path = method == "POST" ? target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...] : nil
+        if let path {
+            let known = self.state.withLock { state in state.postPaths[path].map { ($0, state.entries[$0]) } }
+            if let known { return known }
+        }
         let route = ServingRoute.recognize(method: method, target: target)
-        let known = self.state.withLock { state in state.slots[.route(route)].map { ($0, state.entries[$0]) } }
-        if let known { return known }
-        // First sight: resolve the label and the gauge outside this table's lock.
+        let found = self.state.withLock { state in state.slots[.route(route)].map { ($0, state.entries[$0]) } }
+        let result: (slot: Int, entry: Entry) = found ?? self.add(route)
+        if let path {
+            self.state.withLock { state in
+                if state.postPaths.count < self.capacity * 4 {
+                    // A copy of just the path, not the whole target it is part of.
+                    state.postPaths[Substring(String(path))] = result.slot
+                }
+            }
+        }
+        return result
+    }
+
+    /// Makes the slot of a route seen for the first time (or finds the one another thread just made).
+    private func add(_ route: ServingRoute) -> (slot: Int, entry: Entry) {
+        // Resolve the label and the gauge outside this table's lock.
         let model = self.labels.model(route.model ?? self.defaultModel ?? "unknown")
         let gauge = self.catalogue.inFlightGauge(model: model)
         return self.state.withLock { state in
@@ -60,9 +86,9 @@ final class RouteTable: Sendable {
             let entry: Entry
             if case .route = key {
                 state.routes += 1
-                entry = Entry(route: route, model: model, inFlight: gauge)
+                entry = Entry(route: route, model: model, inFlight: gauge, series: RouteSeries())
             } else {
-                entry = Entry(route: nil, model: model, inFlight: gauge)
+                entry = Entry(route: nil, model: model, inFlight: gauge, series: nil)
             }
             state.entries.append(entry)
             state.slots[key] = state.entries.count - 1

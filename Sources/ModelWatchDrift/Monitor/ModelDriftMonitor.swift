@@ -32,6 +32,10 @@ public struct ModelDriftMonitor: Sendable {
     private var tracks: [FeatureTrack] = []
     private var bySource: [FeatureRole: [FeatureSource: Int]] = [.feature: [:], .output: [:]]
     private var byName: [FeatureRole: [String: Int]] = [.feature: [:], .output: [:]]
+    /// Without a baseline, the tracks each tensor's values went to, by role and tensor name: a
+    /// payload shaped like the last one then skips writing out every value's source and looking
+    /// each up. Cleared whenever a track is added, so it never disagrees with `bySource`.
+    private var discovered: [DiscoveredTensor.Key: DiscoveredTensor] = [:]
     private var currentMinute: Int64?
     private var pending: [SealedMinute] = []
 
@@ -54,6 +58,7 @@ public struct ModelDriftMonitor: Sendable {
         self.byName[track.role, default: [:]][track.name] = self.tracks.count
         self.bySource[track.role, default: [:]][track.source] = self.tracks.count
         self.tracks.append(track)
+        self.discovered.removeAll()
     }
 
     /// The tracked names, features first.
@@ -113,17 +118,35 @@ public struct ModelDriftMonitor: Sendable {
             if case .binary = tensor.values { continue }
             let width = FeatureSource.rowWidth(of: tensor)
             let rows = FeatureSource.rows(of: tensor)
-            for source in FeatureSource.all(of: tensor) {
-                var index = self.bySource[role]?[source]
-                if index == nil, self.tracks.count < self.settings.maximumFeatures {
-                    index = self.tracks.count
-                    self.addTrack(
-                        FeatureTrack(name: source.description, role: role, reference: nil, source: source, settings: self.settings))
-                }
-                guard let index else { break }
-                _ = self.tracks[index].add(tensor.values, rows: rows, width: width, position: source.position ?? 0)
+            let key = DiscoveredTensor.Key(role: role, tensor: tensor.name)
+            let perRow = tensor.shape.count > 1
+            let destinations: [DiscoveredTensor.Destination]
+            if let known = self.discovered[key], known.width == width, known.perRow == perRow {
+                destinations = known.destinations
+            } else {
+                destinations = self.destinations(of: tensor, role: role)
+                self.discovered[key] = DiscoveredTensor(width: width, perRow: perRow, destinations: destinations)
+            }
+            for destination in destinations {
+                _ = self.tracks[destination.track].add(tensor.values, rows: rows, width: width, position: destination.position)
             }
         }
+    }
+
+    /// The tracks of a tensor's values in row order, made on first sight; past the feature
+    /// limit, only those that already have one.
+    private mutating func destinations(of tensor: Tensor, role: FeatureRole) -> [DiscoveredTensor.Destination] {
+        var destinations: [DiscoveredTensor.Destination] = []
+        for source in FeatureSource.all(of: tensor) {
+            var index = self.bySource[role]?[source]
+            if index == nil, self.tracks.count < self.settings.maximumFeatures {
+                index = self.tracks.count
+                self.addTrack(FeatureTrack(name: source.description, role: role, reference: nil, source: source, settings: self.settings))
+            }
+            guard let index else { break }
+            destinations.append(DiscoveredTensor.Destination(track: index, position: source.position ?? 0))
+        }
+        return destinations
     }
 
     // MARK: Sealing
@@ -188,4 +211,24 @@ public struct ModelDriftMonitor: Sendable {
         }
         return ModelDriftReport(model: self.model, start: start, end: end, entries: entries)
     }
+}
+
+/// Where one tensor's values go when a monitor without a baseline discovers them, valid while
+/// the tensor keeps the row layout it was discovered with.
+private struct DiscoveredTensor {
+    struct Key: Hashable {
+        let role: FeatureRole
+        let tensor: String
+    }
+
+    struct Destination {
+        let track: Int
+        let position: Int
+    }
+
+    /// Values per row when discovered.
+    let width: Int
+    /// Whether the tensor had per-row dimensions (`input-0[3]`) rather than one value a row.
+    let perRow: Bool
+    let destinations: [Destination]
 }

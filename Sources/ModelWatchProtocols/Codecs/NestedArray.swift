@@ -5,14 +5,21 @@
 enum NestedArray {
     /// Parses a body that must be a JSON object, mapping the reader's failures to decode failures.
     static func document(_ body: some Collection<UInt8>, reader: JSONReader) throws(PayloadDecodeFailure) -> JSONValue {
+        // Bodies arrive as slices of the captured bytes: read them in place rather than copy them.
+        let parsed =
+            body.withContiguousStorageIfAvailable { buffer in Self.parse(UnsafeRawBufferPointer(buffer), reader: reader) }
+            ?? Array(body).withUnsafeBytes { buffer in Self.parse(buffer, reader: reader) }
         let document: JSONValue
-        do {
-            document = try reader.parse(Array(body))
-        } catch {
-            throw PayloadDecodeFailure(.invalidJSON, error.description)
+        switch parsed {
+        case .success(let value): document = value
+        case .failure(let error): throw PayloadDecodeFailure(.invalidJSON, error.description)
         }
         guard case .object = document else { throw PayloadDecodeFailure(.notAnObject, "the body is not a JSON object") }
         return document
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, reader: JSONReader) -> Result<JSONValue, JSONReader.Failure> {
+        do throws(JSONReader.Failure) { return .success(try reader.parse(bytes)) } catch { return .failure(error) }
     }
 
     /// - Returns: the inferred shape and the flattened values with their datatype
@@ -20,6 +27,8 @@ enum NestedArray {
     static func flatten(_ value: JSONValue, at path: String) throws(PayloadDecodeFailure) -> (
         datatype: String, shape: [Int], values: Tensor.Values
     ) {
+        // A flat numeric array (most tensors' data) is already what is wanted: no copy.
+        if case .numbers(let numbers) = value { return ("FP64", [numbers.count], .numbers(numbers)) }
         var collector = Collector(path: path)
         let shape = try collector.visit(value)
         switch collector.kind {

@@ -67,12 +67,15 @@ public struct OpenInferenceCodec: Sendable {
         guard let name = entry["name"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).name") }
         guard let datatype = entry["datatype"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).datatype") }
         guard let width = Self.datatypes[datatype] else { throw PayloadDecodeFailure(.unknownDatatype, "\(path).datatype \"\(datatype)\"") }
-        guard let dimensions = entry["shape"]?.elements else { throw PayloadDecodeFailure(.missingField, "\(path).shape") }
+        guard let dimensions = entry["shape"], let rank = Self.count(of: dimensions) else {
+            throw PayloadDecodeFailure(.missingField, "\(path).shape")
+        }
         var shape: [Int] = []
+        shape.reserveCapacity(rank)
         var elements = 1
-        for dimension in dimensions {
-            guard let value = dimension.numberValue, value >= 0, value == value.rounded(), value < 1e12 else {
-                throw PayloadDecodeFailure(.invalidShape, "\(path).shape has \(dimension)")
+        for index in 0..<rank {
+            guard let value = Self.number(at: index, of: dimensions), value >= 0, value == value.rounded(), value < 1e12 else {
+                throw PayloadDecodeFailure(.invalidShape, "\(path).shape has \(dimensions.elements?[index] ?? dimensions)")
             }
             shape.append(Int(value))
             let (product, overflow) = elements.multipliedReportingOverflow(by: Int(value))
@@ -107,5 +110,24 @@ public struct OpenInferenceCodec: Sendable {
             throw PayloadDecodeFailure(.shapeMismatch, "\(path): shape \(shape) holds \(elements) elements, data has \(count)")
         }
         return Tensor(name: name, datatype: datatype, shape: shape, values: values)
+    }
+
+    /// Elements of a JSON array; a shape is nearly always all numbers, read without making a
+    /// value of each.
+    private static func count(of array: JSONValue) -> Int? {
+        switch array {
+        case .numbers(let numbers): return numbers.count
+        case .array(let values): return values.count
+        default: return nil
+        }
+    }
+
+    /// The element at `index` of an array `count(of:)` measured, when it is a number.
+    private static func number(at index: Int, of array: JSONValue) -> Double? {
+        switch array {
+        case .numbers(let numbers): return numbers[index]
+        case .array(let values): return values[index].numberValue
+        default: return nil
+        }
     }
 }

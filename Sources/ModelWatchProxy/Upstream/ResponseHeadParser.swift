@@ -43,6 +43,11 @@ public struct UpstreamResponseHead: Sendable {
     /// The value of the first field called `lowercasedName`, as `headers` would give it, without
     /// making strings of the other fields (the analysis pipeline asks for two per exchange).
     public func value(of lowercasedName: String) -> String? {
+        var name = lowercasedName
+        return name.withUTF8 { wanted in self.value(of: wanted) }
+    }
+
+    private func value(of wanted: UnsafeBufferPointer<UInt8>) -> String? {
         var value: String?
         self.forEachLine { line in
             if let found = value {
@@ -50,8 +55,11 @@ public struct UpstreamResponseHead: Sendable {
                 value = found + " " + Self.trimmed(line)
                 return true
             }
-            guard !Self.isContinuation(line), let colon = line.firstIndex(of: UInt8(ascii: ":")), colon == lowercasedName.utf8.count,
-                String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self).isHeaderName(lowercasedName)
+            // The name is compared where it lies: a name holds no colon, so matching bytes
+            // followed by one are the field's whole name.
+            let colon = wanted.count
+            guard !Self.isContinuation(line), line.count > colon, line[colon] == UInt8(ascii: ":"),
+                line.withMemoryRebound(to: UInt8.self, { HeaderNameBytes.equal(UnsafeBufferPointer(rebasing: $0[0..<colon]), wanted) })
             else { return true }
             value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
             return true
