@@ -45,6 +45,28 @@ struct RouteTableTests {
         #expect(table.slot(method: "POST", target: "/v2/models/a/infer").slot == kept.slot)
     }
 
+    @Test("a route named past the kept size shares its label's entry, and a long path is not remembered")
+    func longNames() throws {
+        let catalogue = MetricCatalogue(version: "test")
+        let table = RouteTable(labels: BoundedLabelValues(maxModels: 1), catalogue: catalogue, defaultModel: nil)
+        let long = String(repeating: "m", count: RouteTable.keptBytes + 1)
+        let first = table.slot(method: "POST", target: "/v2/models/\(long)/infer")
+        #expect(first.entry.route == nil)
+        let versioned = table.slot(method: "POST", target: "/v2/models/\(long)/versions/\(long)/infer")
+        #expect(versioned.slot == first.slot)
+        // A short name is kept as its own route.
+        let short = table.slot(method: "POST", target: "/v2/models/iris/infer")
+        #expect(short.entry.route?.model == "iris")
+        // A path past the kept size is recognised each time, never remembered; a short one is.
+        let remembered = table.rememberedPaths
+        let longPath = "/v2/models/iris/infer/" + String(repeating: "x", count: 70_000)
+        _ = table.slot(method: "POST", target: longPath)
+        _ = table.slot(method: "POST", target: longPath)
+        #expect(table.rememberedPaths == remembered)
+        _ = table.slot(method: "POST", target: "/v2/models/iris/versions/1/infer")
+        #expect(table.rememberedPaths == remembered + 1)
+    }
+
     @Test("every path of a route, and every method but POST, finds the route's one slot, also past the table's memory of paths")
     func pathsOfOneRoute() {
         let table = RouteTable(labels: BoundedLabelValues(), catalogue: MetricCatalogue(version: "test"), defaultModel: nil, capacity: 1)

@@ -9,7 +9,9 @@ import Synchronization
 ///
 /// Clients choose paths, so the table is bounded: past `capacity` distinct routes, further ones
 /// share one entry per model label that keeps no route, and their exchanges are recognised again
-/// when analysed.
+/// when analysed. So is what it keeps: a request line may be 64 KiB, and a route named by a
+/// longer model and version than `keptBytes`, or a path longer than that, is never kept (it
+/// shares its label's entry, or is recognised again), so the table holds about 1.5 MB at most.
 final class RouteTable: Sendable {
     /// What a slot stands for.
     struct Entry: Sendable {
@@ -41,6 +43,8 @@ final class RouteTable: Sendable {
 
     /// Distinct routes kept; far above what a model server serves.
     let capacity: Int
+    /// The longest path, and the longest model and version together, that the table keeps.
+    static let keptBytes = 256
     private let labels: BoundedLabelValues
     private let catalogue: MetricCatalogue
     private let defaultModel: String?
@@ -64,7 +68,7 @@ final class RouteTable: Sendable {
         let route = ServingRoute.recognize(method: method, target: target)
         let found = self.state.withLock { state in state.slots[.route(route)].map { ($0, state.entries[$0]) } }
         let result: (slot: Int, entry: Entry) = found ?? self.add(route)
-        if let path {
+        if let path, path.utf8.count <= Self.keptBytes {
             self.state.withLock { state in
                 if state.postPaths.count < self.capacity * 4 {
                     // A copy of just the path, not the whole target it is part of.
@@ -81,7 +85,8 @@ final class RouteTable: Sendable {
         let model = self.labels.model(route.model ?? self.defaultModel ?? "unknown")
         let gauge = self.catalogue.inFlightGauge(model: model)
         return self.state.withLock { state in
-            let key: Key = state.routes < self.capacity ? .route(route) : .model(model)
+            let named = (route.model?.utf8.count ?? 0) + (route.version?.utf8.count ?? 0)
+            let key: Key = state.routes < self.capacity && named <= Self.keptBytes ? .route(route) : .model(model)
             if let slot = state.slots[key] { return (slot, state.entries[slot]) }
             let entry: Entry
             if case .route = key {
@@ -94,6 +99,11 @@ final class RouteTable: Sendable {
             state.slots[key] = state.entries.count - 1
             return (state.entries.count - 1, entry)
         }
+    }
+
+    /// How many `POST` paths the table remembers.
+    var rememberedPaths: Int {
+        self.state.withLock { $0.postPaths.count }
     }
 
     /// What `slot` stands for; `nil` for a slot this table never gave.
