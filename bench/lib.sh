@@ -63,7 +63,7 @@ http {
 CONF
 }
 
-# A typical OIP v2 request body (103 bytes), as a wrk script and as a file for h2load.
+# A typical OIP v2 request body (101 bytes), as a wrk script and as a file for h2load.
 write_request() {
 local body='{"id":"bench","inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
 printf '%s' "$body" > "$work/body.json"

@@ -130,7 +130,7 @@ for line in open(saturation):
     row[0] += float(requests); row[1] += float(seconds); row[2] += float(p50); row[3] += float(p99)
     row[4] += float(proxy_ns); row[5] += float(backend_ns); row[6] += float(loops_ns); row[7] += float(others_ns)
 n = int(rounds)
-print(f"wrk -t1 -c{connections} -d{duration}s, POST /v2/models/iris/infer (103 bytes), {rounds} rounds alternating targets;")
+print(f"wrk -t1 -c{connections} -d{duration}s, POST /v2/models/iris/infer (101 bytes), {rounds} rounds alternating targets;")
 print(f"load average before {load_before}, after {load_after} (2 cores)")
 print()
 print("| target | req/s | × nginx | p50 ms | p99 ms | proxy CPU µs/req | backend CPU µs/req |")
