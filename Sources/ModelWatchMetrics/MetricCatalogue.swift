@@ -103,14 +103,6 @@ public final class MetricCatalogue: Sendable {
         }
     }
 
-    /// Raises the in-flight gauge of a model.
-    /// - Returns: the gauge, to lower with `InFlightGauge/lower()` when the exchange ends.
-    public func exchangeBegan(model: String) -> InFlightGauge {
-        let gauge = self.inFlightGauge(model: model)
-        gauge.raise()
-        return gauge
-    }
-
     // MARK: Analysis pipeline
 
     /// Counts one exchange and records its timings and sizes.
