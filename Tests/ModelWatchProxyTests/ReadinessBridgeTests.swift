@@ -172,21 +172,7 @@ struct ReadinessBridgeTests {
     private func withBridge(
         bodySize: Int, _ body: (UpstreamClient, any EventLoop, CannedBackend) async throws -> Void
     ) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let backend = try await CannedBackend.start(bodySize: bodySize, group: group)
-        let configuration = UpstreamConfiguration(url: try UpstreamURL(parsing: "http://127.0.0.1:\(backend.port)"))
-        let client = try UpstreamClient(configuration: configuration, group: group, logger: Logger(label: "test"))
-        do {
-            try await body(client, group.next(), backend)
-        } catch {
-            await client.shutdown()
-            try? await backend.channel.close()
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        await client.shutdown()
-        try? await backend.channel.close()
-        try await group.shutdownGracefully()
+        try await withCannedBackendClient(bodySize: bodySize, body)
     }
 }
 
@@ -213,6 +199,28 @@ private struct PatternChecker {
             }
         }
     }
+}
+
+/// Runs `body` with an upstream client of a `CannedBackend` on a one-loop group, and shuts all
+/// three down whatever `body` does.
+func withCannedBackendClient(
+    bodySize: Int, _ body: (UpstreamClient, any EventLoop, CannedBackend) async throws -> Void
+) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let backend = try await CannedBackend.start(bodySize: bodySize, group: group)
+    let configuration = UpstreamConfiguration(url: try UpstreamURL(parsing: "http://127.0.0.1:\(backend.port)"))
+    let client = try UpstreamClient(configuration: configuration, group: group, logger: Logger(label: "test"))
+    do {
+        try await body(client, group.next(), backend)
+    } catch {
+        await client.shutdown()
+        try? await backend.channel.close()
+        try? await group.shutdownGracefully()
+        throw error
+    }
+    await client.shutdown()
+    try? await backend.channel.close()
+    try await group.shutdownGracefully()
 }
 
 /// A backend that answers every request with a fixed-size body written at once.

@@ -202,7 +202,10 @@ private final class StatusExchange: Sendable {
 
     func finish(_ failure: UpstreamFailure?) {
         let (waiter, status) = self.state.withLockedValue { state in
-            defer { state.continuation = nil }
+            defer {
+                state.continuation = nil
+                state.transfer = nil
+            }
             return (state.continuation, state.status)
         }
         waiter?.resume(returning: failure.map { .failure($0) } ?? .success(status ?? 0))
@@ -213,6 +216,7 @@ private final class StatusExchange: Sendable {
             defer {
                 state.cancelled = true
                 state.continuation = nil
+                state.transfer = nil
             }
             return (state.continuation, state.transfer)
         }

@@ -12,6 +12,14 @@ public enum UpstreamEvent: Sendable {
     case failure(UpstreamFailure)
     /// The request body buffer drained after `sendBody` asked the caller to stop reading.
     case requestBodyDrained
+
+    /// Nothing follows this event: the transfer is over.
+    var endsTransfer: Bool {
+        switch self {
+        case .end, .failure: true
+        case .head, .body, .requestBodyDrained: false
+        }
+    }
 }
 
 /// How long an exchange took as libcurl measured it, from the moment it

@@ -15,7 +15,10 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     let request: UpstreamRequest
     private let driver: UpstreamLoopDriver
-    private let deliver: @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void
+    /// Who gets the events. Let go of once the last event is out or the transfer is cancelled:
+    /// a caller may keep the transfer while this closure keeps the caller (the readiness probe
+    /// did), and that cycle leaked both on every exchange until it was broken here.
+    private var deliver: (@Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void)?
 
     private var flow = UpstreamFlowControl()
     /// The request body bytes `flow` counts as buffered, in order.
@@ -69,7 +72,10 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     /// Abandons the transfer: no further events are delivered.
     public func cancel() {
-        self.onLoop { $0.run($0.flow.cancel()) }
+        self.onLoop { transfer in
+            transfer.deliver = nil
+            transfer.run(transfer.flow.cancel())
+        }
     }
 
     private func onLoop(_ body: @escaping @Sendable (UpstreamTransfer) -> Void) {
@@ -107,9 +113,11 @@ public final class UpstreamTransfer: @unchecked Sendable {
         guard !self.pendingEvents.isEmpty else { return }
         let events = self.pendingEvents
         self.pendingEvents.removeAll(keepingCapacity: true)
-        if !self.isCancelled {
-            self.deliver(self, events)
+        guard !self.isCancelled, let deliver = self.deliver else { return }
+        if events.contains(where: \.endsTransfer) {
+            self.deliver = nil
         }
+        deliver(self, events)
     }
 
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
