@@ -40,6 +40,16 @@ public struct OpenInferenceCodec: Sendable {
             json = body[..<headerLength]
             blobBytes = body.count - headerLength
         }
+        let direct = json.withContiguousStorageIfAvailable { buffer in
+            var reader = OpenInferenceDirectReader(bytes: UnsafeRawBufferPointer(buffer), reader: self.reader, field: field)
+            return reader.decode()
+        }
+        if let direct, let payload = direct { return payload }
+        return try self.decodeThroughTree(json, blobBytes: blobBytes, field: field)
+    }
+
+    /// Decodes through a parsed JSON tree: every body the direct reader does not take, and every failure.
+    func decodeThroughTree(_ json: ArraySlice<UInt8>, blobBytes: Int, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
         let document = try NestedArray.document(json, reader: self.reader)
         guard let list = document[field] else { throw PayloadDecodeFailure(.missingField, "no \"\(field)\"") }
         guard let entries = list.elements else { throw PayloadDecodeFailure(.wrongType, "\"\(field)\" is not an array") }
