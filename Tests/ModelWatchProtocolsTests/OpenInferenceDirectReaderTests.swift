@@ -111,6 +111,17 @@ struct OpenInferenceDirectReaderTests {
         Self.expectSameAnswer(text, reader: Self.lenient)
     }
 
+    @Test("member names that are not ASCII are checked as the tree checks them")
+    func memberNamesBeyondASCII() {
+        #expect(Self.expectSameAnswer(#"{"ïnputs":{"é":[1]},"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1],"ñ":2}]}"#))
+        let valid = Array(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1],"#.utf8)
+        for name in [[0xC3, 0x28], [0xFF], [0xE2, 0x82]] as [[UInt8]] {
+            let body = valid + [UInt8(ascii: "\"")] + name + Array(#"":0}]}"#.utf8)
+            #expect(Self.direct(body, field: "inputs", reader: Self.strict) == nil)
+            #expect(throws: PayloadDecodeFailure.self) { try OpenInferenceCodec().decodeRequest(body) }
+        }
+    }
+
     @Test("NaN and Infinity: refused by default, read directly when the reader allows them")
     func nonFiniteLiterals() {
         let text = #"{"inputs":[{"name":"x","shape":[3],"datatype":"FP64","data":[NaN,Infinity,-Infinity]}]}"#

@@ -8,7 +8,14 @@
 /// decodes the body through the tree, so every failure and every rarer form has one code path.
 struct OpenInferenceDirectReader {
     private var cursor: JSONCursor
-    private let field: String
+    /// `model_name`, `model_version` and the field that holds the tensors, in that order.
+    private let documentNames: [[UInt8]]
+
+    private static let requestNames = [Array("model_name".utf8), Array("model_version".utf8), Array("inputs".utf8)]
+    private static let responseNames = [Array("model_name".utf8), Array("model_version".utf8), Array("outputs".utf8)]
+    /// A tensor's members, in the order `tensor()` numbers them.
+    private static let tensorNames = ["name", "datatype", "shape", "data", "parameters"].map { Array($0.utf8) }
+    private static let parameterNames = [Array("binary_data_size".utf8)]
 
     /// Where the tree puts a top-level member's value (`value(depth: 1)`); the cursor counts from it.
     private static let memberDepth = 1
@@ -18,7 +25,11 @@ struct OpenInferenceDirectReader {
     ///   - field: `inputs` for a request, `outputs` for a response.
     init(bytes: UnsafeRawBufferPointer, reader: JSONReader, field: String) {
         self.cursor = JSONCursor(bytes: bytes, reader: reader)
-        self.field = field
+        switch field {
+        case "inputs": self.documentNames = Self.requestNames
+        case "outputs": self.documentNames = Self.responseNames
+        default: self.documentNames = [Array("model_name".utf8), Array("model_version".utf8), Array(field.utf8)]
+        }
     }
 
     /// The payload the tree-based decoding would give, or `nil` when this reader does not take the body.
@@ -42,15 +53,14 @@ struct OpenInferenceDirectReader {
             return nil  // no tensors: the tree reports the missing field
         }
         repeat {
-            let key = try self.cursor.memberName()
-            switch key {
-            case "model_name":
+            switch try self.cursor.memberName(among: self.documentNames) {
+            case 0:
                 guard model == nil else { return nil }
                 model = .some(try self.optionalString())
-            case "model_version":
+            case 1:
                 guard version == nil else { return nil }
                 version = .some(try self.optionalString())
-            case self.field:
+            case 2:
                 guard tensors == nil, let read = try self.tensors() else { return nil }
                 tensors = read
             default:
@@ -94,21 +104,20 @@ struct OpenInferenceDirectReader {
         var data: [Double]?
         var sawParameters = false
         repeat {
-            let key = try self.cursor.memberName()
-            switch key {
-            case "name":
+            switch try self.cursor.memberName(among: Self.tensorNames) {
+            case 0:
                 guard name == nil, self.cursor.peek() == UInt8(ascii: "\"") else { return nil }
                 name = try self.cursor.string()
-            case "datatype":
+            case 1:
                 guard datatype == nil, self.cursor.peek() == UInt8(ascii: "\"") else { return nil }
                 datatype = try self.cursor.string()
-            case "shape":
+            case 2:
                 guard shape == nil, let numbers = try self.numbers() else { return nil }
                 shape = numbers
-            case "data":
+            case 3:
                 guard data == nil, let numbers = try self.numbers() else { return nil }
                 data = numbers
-            case "parameters":
+            case 4:
                 guard !sawParameters, try self.parametersWithoutBinarySize(depth: entryDepth) else { return nil }
                 sawParameters = true
             default:
@@ -160,7 +169,7 @@ struct OpenInferenceDirectReader {
         }
         guard self.cursor.enter(closing: UInt8(ascii: "}")) else { return true }
         repeat {
-            guard try self.cursor.memberName() != "binary_data_size" else { return false }
+            guard try self.cursor.memberName(among: Self.parameterNames) == nil else { return false }
             try self.cursor.skipValue(depth: depth + 1)
         } while try self.cursor.separator(closing: UInt8(ascii: "}"))
         return true

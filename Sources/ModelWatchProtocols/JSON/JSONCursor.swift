@@ -89,15 +89,18 @@ struct JSONCursor {
 
     /// Reads an object member's name and the `:` after it.
     mutating func memberName() throws(JSONReader.Failure) -> String {
-        self.skipWhitespace()
-        guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
-        guard self.bytes[self.offset] == UInt8(ascii: "\"") else { throw self.fail(.unexpectedCharacter) }
+        try self.expect(UInt8(ascii: "\""))
         let key = try self.string()
-        self.skipWhitespace()
-        guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
-        guard self.bytes[self.offset] == UInt8(ascii: ":") else { throw self.fail(.unexpectedCharacter) }
+        try self.expect(UInt8(ascii: ":"))
         self.offset += 1
         return key
+    }
+
+    /// Skips blanks and checks the next byte is `byte`, without consuming it.
+    private mutating func expect(_ byte: UInt8) throws(JSONReader.Failure) {
+        self.skipWhitespace()
+        guard self.offset < self.bytes.count else { throw self.fail(.truncated) }
+        guard self.bytes[self.offset] == byte else { throw self.fail(.unexpectedCharacter) }
     }
 
     /// The next non-blank byte, not consumed; `nil` at the end.
@@ -288,6 +291,43 @@ struct JSONCursor {
     }
 
     mutating func string() throws(JSONReader.Failure) -> String {
+        let span = try self.stringSpan()
+        guard span.escaped else {
+            // ASCII needs no validation; `String(validating:)` costs a generic-metadata lookup per
+            // call, which dominated decoding of small payloads whose keys are all ASCII.
+            if span.ascii { return String(decoding: span.raw, as: UTF8.self) }
+            guard let text = String(validating: span.raw, as: UTF8.self) else { throw self.fail(.invalidString) }
+            return text
+        }
+        return try self.unescape(span.raw)
+    }
+
+    /// Reads an object member's name and the `:` after it, as `memberName()` does, and says which
+    /// of `names` it is without making a string of it: a reader that wants a few members compares
+    /// every name it meets.
+    /// - Returns: the index in `names`, or `nil` for any other name.
+    mutating func memberName(among names: [[UInt8]]) throws(JSONReader.Failure) -> Int? {
+        try self.expect(UInt8(ascii: "\""))
+        let span = try self.stringSpan()
+        let index: Int?
+        if span.escaped {
+            let text = try self.unescape(span.raw)
+            index = names.firstIndex { text.utf8.elementsEqual($0) }
+        } else if span.ascii {
+            index = names.firstIndex { span.raw.elementsEqual($0) }
+        } else {
+            // Names the readers look for are ASCII; this one only has to be valid UTF-8.
+            guard String(validating: span.raw, as: UTF8.self) != nil else { throw self.fail(.invalidString) }
+            index = nil
+        }
+        try self.expect(UInt8(ascii: ":"))
+        self.offset += 1
+        return index
+    }
+
+    /// Steps over a string from its opening quote to past its closing one, checking its bytes.
+    /// - Returns: its raw bytes between the quotes, whether it has escapes, whether it is all ASCII.
+    private mutating func stringSpan() throws(JSONReader.Failure) -> (raw: UnsafeRawBufferPointer, escaped: Bool, ascii: Bool) {
         self.offset += 1  // opening quote
         let start = self.offset
         var needsUnescaping = false
@@ -307,14 +347,7 @@ struct JSONCursor {
         }
         let raw = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.offset])
         self.offset += 1  // closing quote
-        guard needsUnescaping else {
-            // ASCII needs no validation; `String(validating:)` costs a generic-metadata lookup per
-            // call, which dominated decoding of small payloads whose keys are all ASCII.
-            if isASCII { return String(decoding: raw, as: UTF8.self) }
-            guard let text = String(validating: raw, as: UTF8.self) else { throw self.fail(.invalidString) }
-            return text
-        }
-        return try self.unescape(raw)
+        return (raw, needsUnescaping, isASCII)
     }
 
     private func unescape(_ raw: UnsafeRawBufferPointer) throws(JSONReader.Failure) -> String {
