@@ -130,7 +130,7 @@ struct OpenInferenceDirectReader {
 
     /// The tensor when its shape and data agree as the tree-based decoding requires, else `nil`.
     private static func checked(name: String, datatype: String, dimensions: [Double], data: [Double]) -> Tensor? {
-        guard let width = OpenInferenceCodec.datatypes[datatype], width > 0, datatype != "BOOL" else {
+        guard let width = OpenInferenceCodec.width(of: datatype), width > 0, datatype != "BOOL" else {
             // Unknown types fail; BOOL and BYTES data is not numbers (unless empty): the tree decides.
             return nil
         }
@@ -152,6 +152,8 @@ struct OpenInferenceDirectReader {
     private mutating func numbers() throws(JSONReader.Failure) -> [Double]? {
         guard self.cursor.peek() == UInt8(ascii: "[") else { return nil }
         var numbers: [Double] = []
+        // Most shapes and small tensors fit: one allocation instead of two or three while growing.
+        numbers.reserveCapacity(8)
         guard self.cursor.enter(closing: UInt8(ascii: "]")) else { return numbers }
         repeat {
             guard let byte = self.cursor.peek(), JSONCursor.startsNumber(byte) else { return nil }
