@@ -57,6 +57,9 @@ public final class BoundedLabelValues: Sendable {
         if let version, !version.isEmpty {
             guard Self.isAcceptable(version), model != Self.overflow else { return Self.overflow }
             return self.state.withLock { state in
+                // The version that answered last nearly always answers again. Its label is then the
+                // version itself, and admission never takes a version back, so nothing would change.
+                if state.answeringVersions[model] == version { return version }
                 let label = Self.admit(version, of: model, into: &state, limit: self.maxVersions)
                 state.answeringVersions[model] = label
                 return label

@@ -35,6 +35,14 @@ import Testing
         #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "v2")
         #expect(labels.unversionedRouteVersion(answered: "v3", of: "iris") == "other")
         #expect(labels.unversionedRouteVersion(answered: nil, of: "iris") == "other")
+        // The same answer again, as nearly every exchange gives it, keeps its label; a version
+        // over the bound is not admitted by answering twice.
+        #expect(labels.unversionedRouteVersion(answered: "v3", of: "iris") == "other")
+        #expect(labels.version("v3", of: "iris") == "other")
+        #expect(labels.unversionedRouteVersion(answered: "v2", of: "iris") == "v2")
+        #expect(labels.unversionedRouteVersion(answered: "v2", of: "iris") == "v2")
+        #expect(labels.unversionedRouteVersion(answered: "other", of: "iris") == "other")
+        #expect(labels.unversionedRouteVersion(answered: "other", of: "iris") == "other")
     }
 
     @Test(arguments: [String(repeating: "m", count: 129), "bad\nname", "tab\tname"])

@@ -55,6 +55,26 @@ struct OpenInferenceCodecTests {
     }
 
     @Test(
+        "each datatype's element size checks a binary tensor's byte count",
+        arguments: [
+            ("BOOL", 1), ("UINT8", 1), ("INT8", 1), ("UINT16", 2), ("INT16", 2), ("FP16", 2), ("BF16", 2), ("UINT32", 4), ("INT32", 4),
+            ("FP32", 4), ("UINT64", 8), ("INT64", 8), ("FP64", 8), ("BYTES", 0),
+        ])
+    func datatypeWidths(_ datatype: String, width: Int) throws {
+        func decode(declaring bytes: Int) throws(PayloadDecodeFailure) -> DecodedPayload {
+            let header = #"{"inputs":[{"name":"x","shape":[3],"datatype":"\#(datatype)","parameters":{"binary_data_size":\#(bytes)}}]}"#
+            return try self.codec.decodeRequest(self.bytes(header) + [UInt8](repeating: 0, count: bytes), headerLength: header.utf8.count)
+        }
+        #expect(try decode(declaring: 3 * width).tensors.first?.values == .binary(byteCount: 3 * width))
+        if width > 0 {
+            #expect(throws: PayloadDecodeFailure.self) { try decode(declaring: 3 * width + 1) }
+        } else {
+            // BYTES elements vary in size: any count goes.
+            #expect(try decode(declaring: 7).tensors.first?.values == .binary(byteCount: 7))
+        }
+    }
+
+    @Test(
         "bad payloads are refused with a bounded reason",
         arguments: [
             (#"{"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","data":[1,2,3]}]}"#, PayloadDecodeFailure.Reason.shapeMismatch),

@@ -76,6 +76,11 @@ struct ResponseHeadLookupTests {
         for (name, value) in parsed.headers where name != "content-type" {
             #expect(parsed.value(of: name.lowercased()) == value, "\(name)")
         }
+        // Two fields in one pass, each as value(of:) gives it, folded lines on either side.
+        #expect(parsed.values(of: "content-type", "x-long") == ("application/json", "first second"))
+        #expect(parsed.values(of: "x-long", "inference-header-content-length") == ("first second", "42"))
+        #expect(parsed.values(of: "content-length", "x-long") == (nil, "first second"))
+        #expect(parsed.values(of: "inference-header-content-length", "content-length") == ("42", nil))
     }
 
     @Test("value(of:) wants the whole name before the colon: longer names, short lines and a space before the colon do not match")

@@ -138,7 +138,7 @@ struct ExchangeAnalyzer {
 
     /// The observation in the decoder's terms: content types, binary-extension header lengths, bodies.
     static func payloads(of observation: ExchangeObservation) -> ExchangePayloads {
-        let responseHead = observation.responseHead
+        let responseFields = observation.responseHead?.values(of: "content-type", "inference-header-content-length")
         return ExchangePayloads(
             method: observation.method,
             target: observation.target,
@@ -146,8 +146,8 @@ struct ExchangeAnalyzer {
             requestHeaderLength: Self.value(of: "inference-header-content-length", in: observation.requestHeaders).flatMap { Int($0) },
             requestBody: observation.requestBody.isComplete ? observation.requestBody.bytes : nil,
             status: observation.status,
-            responseContentType: responseHead?.value(of: "content-type"),
-            responseHeaderLength: responseHead?.value(of: "inference-header-content-length").flatMap { Int($0) },
+            responseContentType: responseFields?.first,
+            responseHeaderLength: responseFields?.second.flatMap { Int($0) },
             responseBody: observation.responseBody.isComplete ? observation.responseBody.bytes : nil,
             responseComplete: observation.outcome == .completed,
             arrivals: observation.arrivals.map { ($0.endOffset, $0.elapsed) }

@@ -101,12 +101,16 @@ final class DriftTracker: Service {
         let minute = Self.minute(of: WallClock.milliseconds())
         let settings = self.configuration.settings
         let violations = self.monitors.withLock { monitors -> [SchemaViolation: Int] in
-            if monitors[model] == nil {
+            // One hash of the name per exchange: the monitor is found once and changed where it lies.
+            guard let index = monitors.index(forKey: model) else {
                 // Models without a baseline are sampled for `baseline capture`, within the label bound.
                 guard model != "other" else { return [:] }
-                monitors[model] = ModelDriftMonitor(model: model, baseline: nil, settings: settings)
+                var monitor = ModelDriftMonitor(model: model, baseline: nil, settings: settings)
+                let violations = monitor.observe(request: decoded.request, response: response, minute: minute)
+                monitors[model] = monitor
+                return violations
             }
-            return monitors[model]?.observe(request: decoded.request, response: response, minute: minute) ?? [:]
+            return monitors.values[index].observe(request: decoded.request, response: response, minute: minute)
         }
         for (violation, count) in violations {
             self.metrics.recordSchemaViolations(model: model, feature: violation.feature, kind: violation.kind.rawValue, count: count)

@@ -6,11 +6,18 @@
 /// `parameters.binary_data_size` says how many bytes of the blob that follows are theirs; those
 /// are reported by size only.
 public struct OpenInferenceCodec: Sendable {
-    /// Datatypes of the protocol, with the size in bytes of one element (`BYTES` varies).
-    static let datatypes: [String: Int] = [
-        "BOOL": 1, "UINT8": 1, "UINT16": 2, "UINT32": 4, "UINT64": 8, "INT8": 1, "INT16": 2, "INT32": 4, "INT64": 8,
-        "FP16": 2, "FP32": 4, "FP64": 8, "BF16": 2, "BYTES": 0,
-    ]
+    /// The size in bytes of one element of a datatype of the protocol (0 for `BYTES`, which
+    /// varies); `nil` for any other name. A switch, not a dictionary: no hashing per tensor.
+    static func width(of datatype: String) -> Int? {
+        switch datatype {
+        case "BOOL", "UINT8", "INT8": return 1
+        case "UINT16", "INT16", "FP16", "BF16": return 2
+        case "UINT32", "INT32", "FP32": return 4
+        case "UINT64", "INT64", "FP64": return 8
+        case "BYTES": return 0
+        default: return nil
+        }
+    }
 
     private let reader: JSONReader
 
@@ -40,6 +47,16 @@ public struct OpenInferenceCodec: Sendable {
             json = body[..<headerLength]
             blobBytes = body.count - headerLength
         }
+        let direct = json.withContiguousStorageIfAvailable { buffer in
+            var reader = OpenInferenceDirectReader(bytes: UnsafeRawBufferPointer(buffer), reader: self.reader, field: field)
+            return reader.decode()
+        }
+        if let direct, let payload = direct { return payload }
+        return try self.decodeThroughTree(json, blobBytes: blobBytes, field: field)
+    }
+
+    /// Decodes through a parsed JSON tree: every body the direct reader does not take, and every failure.
+    func decodeThroughTree(_ json: ArraySlice<UInt8>, blobBytes: Int, field: String) throws(PayloadDecodeFailure) -> DecodedPayload {
         let document = try NestedArray.document(json, reader: self.reader)
         guard let list = document[field] else { throw PayloadDecodeFailure(.missingField, "no \"\(field)\"") }
         guard let entries = list.elements else { throw PayloadDecodeFailure(.wrongType, "\"\(field)\" is not an array") }
@@ -66,7 +83,7 @@ public struct OpenInferenceCodec: Sendable {
         guard case .object = entry else { throw PayloadDecodeFailure(.wrongType, "\(path) is not an object") }
         guard let name = entry["name"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).name") }
         guard let datatype = entry["datatype"]?.stringValue else { throw PayloadDecodeFailure(.missingField, "\(path).datatype") }
-        guard let width = Self.datatypes[datatype] else { throw PayloadDecodeFailure(.unknownDatatype, "\(path).datatype \"\(datatype)\"") }
+        guard let width = Self.width(of: datatype) else { throw PayloadDecodeFailure(.unknownDatatype, "\(path).datatype \"\(datatype)\"") }
         guard let dimensions = entry["shape"], let rank = Self.count(of: dimensions) else {
             throw PayloadDecodeFailure(.missingField, "\(path).shape")
         }

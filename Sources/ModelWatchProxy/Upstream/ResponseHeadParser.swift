@@ -41,30 +41,53 @@ public struct UpstreamResponseHead: Sendable {
     }
 
     /// The value of the first field called `lowercasedName`, as `headers` would give it, without
-    /// making strings of the other fields (the analysis pipeline asks for two per exchange).
+    /// making strings of the other fields.
     public func value(of lowercasedName: String) -> String? {
-        var name = lowercasedName
-        return name.withUTF8 { wanted in self.value(of: wanted) }
+        self.values(of: lowercasedName, lowercasedName).first
     }
 
-    private func value(of wanted: UnsafeBufferPointer<UInt8>) -> String? {
-        var value: String?
+    /// The values of the first fields called `first` and `second` (lowercased), as `value(of:)`
+    /// gives each, in one pass over the head: the analysis pipeline asks for two per exchange.
+    public func values(of first: String, _ second: String) -> (first: String?, second: String?) {
+        var first = first
+        var second = second
+        return first.withUTF8 { first in second.withUTF8 { second in self.values(of: (first, second)) } }
+    }
+
+    private func values(of wanted: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)) -> (first: String?, second: String?) {
+        var found: (first: String?, second: String?) = (nil, nil)
+        // Which of the two the last field line gave: a folded line continues that value.
+        var continuing: WritableKeyPath<(first: String?, second: String?), String?>?
         self.forEachLine { line in
-            if let found = value {
-                guard Self.isContinuation(line) else { return false }
-                value = found + " " + Self.trimmed(line)
+            if Self.isContinuation(line) {
+                if let continuing, let value = found[keyPath: continuing] {
+                    found[keyPath: continuing] = value + " " + Self.trimmed(line)
+                }
                 return true
             }
-            // The name is compared where it lies: a name holds no colon, so matching bytes
-            // followed by one are the field's whole name.
-            let colon = wanted.count
-            guard !Self.isContinuation(line), line.count > colon, line[colon] == UInt8(ascii: ":"),
-                line.withMemoryRebound(to: UInt8.self, { HeaderNameBytes.equal(UnsafeBufferPointer(rebasing: $0[0..<colon]), wanted) })
-            else { return true }
-            value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+            guard found.first == nil || found.second == nil else { return false }
+            continuing = nil
+            if found.first == nil, let value = Self.value(of: wanted.0, in: line) {
+                found.first = value
+                continuing = \.first
+            } else if found.second == nil, let value = Self.value(of: wanted.1, in: line) {
+                found.second = value
+                continuing = \.second
+            }
             return true
         }
-        return value
+        return found
+    }
+
+    /// The field line's value when its name is `wanted`, else `nil`.
+    private static func value(of wanted: UnsafeBufferPointer<UInt8>, in line: UnsafeRawBufferPointer) -> String? {
+        // The name is compared where it lies: a name holds no colon, so matching bytes followed by
+        // one are the field's whole name.
+        let colon = wanted.count
+        guard line.count > colon, line[colon] == UInt8(ascii: ":"),
+            line.withMemoryRebound(to: UInt8.self, { HeaderNameBytes.equal(UnsafeBufferPointer(rebasing: $0[0..<colon]), wanted) })
+        else { return nil }
+        return Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
     }
 
     /// Calls `body` with each non-empty line, without its line ending, until it returns `false`.

@@ -45,10 +45,11 @@ extension UpstreamClient {
                         guard let head = state.head else {
                             return .failure(UpstreamFailure(kind: .protocol, detail: "the transfer ended without a response head"))
                         }
+                        let fields = head.values(of: "content-type", "inference-header-content-length")
                         return .success(
                             UpstreamReply(
-                                status: head.status, contentType: head.value(of: "content-type"),
-                                headerLength: head.value(of: "inference-header-content-length").flatMap { Int($0) }, body: state.body))
+                                status: head.status, contentType: fields.first, headerLength: fields.second.flatMap { Int($0) },
+                                body: state.body))
                     case .failure(let failure):
                         state.done = true
                         return .failure(failure)
