@@ -27,7 +27,10 @@ enum FuzzTarget: String, CaseIterable {
         case .sse:
             let stream = ServerSentEvents(bytes)
             for event in stream.events { _ = event.data.utf8.count }
-        case .oip, .tfserving, .mlflow, .openai, .torchserve, .generic:
+        case .oip:
+            Self.decodeExchange(bytes, method: "POST", target: self.servingPath)
+            Self.compareOpenInferenceReaders(bytes)
+        case .tfserving, .mlflow, .openai, .torchserve, .generic:
             Self.decodeExchange(bytes, method: "POST", target: self.servingPath)
         case .configuration:
             _ = try? ConfigurationLoader.load(path: "/nonexistent/modelwatch.yaml", contents: String(decoding: bytes, as: UTF8.self))
@@ -37,6 +40,32 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? ReferenceTable.parseCSV(String(decoding: bytes, as: UTF8.self), source: "fuzz")
         case .proxy:
             ProxyRequestPath.feed(bytes)
+        }
+    }
+
+    /// An OIP body the direct reader takes must decode as the JSON tree decodes it, for requests
+    /// and responses, with NaN and Infinity allowed or not; anything else it must leave to the
+    /// tree. A difference traps, so libFuzzer keeps the input. (NaN compares equal to NaN
+    /// through the payloads' descriptions.)
+    private static func compareOpenInferenceReaders(_ bytes: [UInt8]) {
+        for reader in [JSONReader(allowNonFiniteLiterals: false), JSONReader(allowNonFiniteLiterals: true)] {
+            for field in ["inputs", "outputs"] {
+                let direct = bytes.withUnsafeBytes { buffer in
+                    var direct = OpenInferenceDirectReader(bytes: buffer, reader: reader, field: field)
+                    return direct.decode()
+                }
+                guard let direct else { continue }
+                let tree: Result<DecodedPayload, PayloadDecodeFailure>
+                do throws(PayloadDecodeFailure) {
+                    tree = .success(try OpenInferenceCodec(reader: reader).decodeThroughTree(bytes[...], blobBytes: 0, field: field))
+                } catch {
+                    tree = .failure(error)
+                }
+                let directAnswer = Result<DecodedPayload, PayloadDecodeFailure>.success(direct)
+                precondition(
+                    String(reflecting: directAnswer) == String(reflecting: tree),
+                    "the direct reader and the tree disagree on \(field): \(directAnswer) against \(tree)")
+            }
         }
     }
 
