@@ -6,6 +6,18 @@
 /// `parameters.binary_data_size` says how many bytes of the blob that follows are theirs; those
 /// are reported by size only.
 public struct OpenInferenceCodec: Sendable {
+    /// A shape dimension must be a whole number below 10^12; the direct reader and the tree
+    /// refuse the same ones.
+    static func isDimension(_ value: Double) -> Bool {
+        value >= 0 && value == value.rounded() && value < 1e12
+    }
+
+    /// The element count of a shape with one more dimension, `nil` when it would reach 2^40.
+    static func elements(_ elements: Int, times dimension: Int) -> Int? {
+        let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+        return !overflow && product < 1 << 40 ? product : nil
+    }
+
     /// The size in bytes of one element of a datatype of the protocol (0 for `BYTES`, which
     /// varies); `nil` for any other name. A switch, not a dictionary: no hashing per tensor.
     static func width(of datatype: String) -> Int? {
@@ -91,12 +103,13 @@ public struct OpenInferenceCodec: Sendable {
         shape.reserveCapacity(rank)
         var elements = 1
         for index in 0..<rank {
-            guard let value = Self.number(at: index, of: dimensions), value >= 0, value == value.rounded(), value < 1e12 else {
+            guard let value = Self.number(at: index, of: dimensions), Self.isDimension(value) else {
                 throw PayloadDecodeFailure(.invalidShape, "\(path).shape has \(dimensions.elements?[index] ?? dimensions)")
             }
             shape.append(Int(value))
-            let (product, overflow) = elements.multipliedReportingOverflow(by: Int(value))
-            guard !overflow, product < 1 << 40 else { throw PayloadDecodeFailure(.invalidShape, "\(path).shape is too large") }
+            guard let product = Self.elements(elements, times: Int(value)) else {
+                throw PayloadDecodeFailure(.invalidShape, "\(path).shape is too large")
+            }
             elements = product
         }
 

@@ -138,9 +138,9 @@ struct OpenInferenceDirectReader {
         shape.reserveCapacity(dimensions.count)
         var elements = 1
         for value in dimensions {
-            guard value >= 0, value == value.rounded(), value < 1e12 else { return nil }
-            let (product, overflow) = elements.multipliedReportingOverflow(by: Int(value))
-            guard !overflow, product < 1 << 40 else { return nil }
+            guard OpenInferenceCodec.isDimension(value), let product = OpenInferenceCodec.elements(elements, times: Int(value)) else {
+                return nil
+            }
             shape.append(Int(value))
             elements = product
         }
