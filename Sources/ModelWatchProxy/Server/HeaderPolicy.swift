@@ -2,9 +2,6 @@ public import NIOHTTP1
 
 /// Which headers cross the proxy, per RFC 9110 §7.6.1, and what the proxy adds.
 public enum HeaderPolicy {
-    /// Headers that describe one connection, never the message.
-    static let hopByHop = ["connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade"]
-
     /// Turns a client's request head into the request sent to the backend.
     ///
     /// Hop-by-hop headers and those the `Connection` header names are dropped; `Host` becomes the
@@ -83,7 +80,22 @@ public enum HeaderPolicy {
 
     /// A hop-by-hop header, or one the message's `Connection` header lists.
     private static func isConnectionSpecific(_ name: String, listed: Set<String>) -> Bool {
-        Self.hopByHop.contains { name.isHeaderName($0) } || (!listed.isEmpty && listed.contains(name.lowercased()))
+        Self.isHopByHop(name) || (!listed.isEmpty && listed.contains(name.lowercased()))
+    }
+
+    /// Whether `name` is a header that describes one connection, never the message (connection,
+    /// proxy-connection, keep-alive, te, transfer-encoding, upgrade). By length first and against
+    /// literals, which are never retained: walking a static array of the names retained each of
+    /// them for every header of every request and answer.
+    private static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: name.isHeaderName("te")
+        case 7: name.isHeaderName("upgrade")
+        case 10: name.isHeaderName("connection") || name.isHeaderName("keep-alive")
+        case 16: name.isHeaderName("proxy-connection")
+        case 17: name.isHeaderName("transfer-encoding")
+        default: false
+        }
     }
 
     private static func connectionOptions(_ headers: HTTPHeaders) -> Set<String> {
