@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -62,5 +63,18 @@ struct HeaderPolicyTests {
         ])
         #expect(headers.map(\.name) == ["Content-Length", "Set-Cookie", "Set-Cookie"])
         #expect(headers["set-cookie"] == ["a=1", "b=2"])
+    }
+
+    @Test("the backend's field lines give the client the same headers as the fields would, folded lines joined")
+    func responseHeadersFromFieldLines() {
+        var lines = ByteBuffer()
+        lines.writeString(
+            "X-Early: 1\r\nContent-Type: application/json\r\nX-Folded: a\r\n  b\r\nConnection: keep-alive, X-Early\r\n"
+                + "Upgrade: h2c\r\nTE: trailers\r\nProxy-Connection: close\r\nSet-Cookie: a=1\r\nx-early: 2\r\nSet-Cookie: b=2\r\n")
+        let head = UpstreamResponseHead(status: 200, fieldLines: lines)
+        let headers = HeaderPolicy.clientResponseHeaders(head)
+        #expect(headers.map(\.name) == ["Content-Type", "X-Folded", "Set-Cookie", "Set-Cookie"])
+        #expect(headers["x-folded"] == ["a b"])
+        #expect(headers == HeaderPolicy.clientResponseHeaders(head.headers))
     }
 }

@@ -54,14 +54,33 @@ public enum HeaderPolicy {
 
     /// The backend's response headers as the client should see them.
     public static func clientResponseHeaders(_ received: [(name: String, value: String)]) -> HTTPHeaders {
-        var listed: Set<String> = []
-        for (name, value) in received where name.isHeaderName("connection") {
-            Self.addTokens(of: value, to: &listed)
+        Self.clientResponseHeaders(capacity: received.count) { body in
+            for (name, value) in received { body(name, value) }
         }
+    }
+
+    /// `clientResponseHeaders(_:)` straight from the backend's field lines, without the array of
+    /// fields between them.
+    static func clientResponseHeaders(_ received: UpstreamResponseHead) -> HTTPHeaders {
+        Self.clientResponseHeaders(capacity: received.fieldLineCount) { body in received.forEachField(body) }
+    }
+
+    private static func clientResponseHeaders(
+        capacity: Int, _ forEachField: ((consuming String, consuming String) -> Void) -> Void
+    ) -> HTTPHeaders {
+        var listed: Set<String> = []
         var headers = HTTPHeaders()
-        headers.reserveCapacity(received.count)
-        for (name, value) in received where !Self.isConnectionSpecific(name, listed: listed) {
-            headers.add(name: name, value: value)
+        headers.reserveCapacity(capacity)
+        forEachField { name, value in
+            if name.isHeaderName("connection") {
+                Self.addTokens(of: value, to: &listed)
+            } else if !Self.isHopByHop(name) {
+                headers.add(name: name, value: value)
+            }
+        }
+        // Fields the Connection header names describe the connection too, wherever they stood.
+        for name in listed {
+            headers.remove(name: name)
         }
         return headers
     }

@@ -258,7 +258,7 @@ struct ProxyConnectionStateMachine {
 
     mutating func responseHeadReceived(_ response: UpstreamResponseHead) -> Action {
         guard case .forwarding(var exchange) = self.state else { return .none }
-        var headers = HeaderPolicy.clientResponseHeaders(response.headers)
+        var headers = HeaderPolicy.clientResponseHeaders(response)
         if self.quiescing {
             exchange.keepAlive = false
         }

@@ -25,19 +25,35 @@ public struct UpstreamResponseHead: Sendable {
     /// obsolete folded lines (RFC 9112 §5.2) are joined to the field they continue.
     public var headers: [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
+        self.forEachField { name, value in fields.append((name, value)) }
+        return fields
+    }
+
+    /// How many field lines the head holds: at least its number of fields.
+    var fieldLineCount: Int {
+        self.fieldLines.readableBytesView.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    }
+
+    /// Calls `body` with each header field of `headers`, in order, without building the array:
+    /// the proxy copies the fields straight into the client's answer.
+    func forEachField(_ body: (consuming String, consuming String) -> Void) {
+        // A field is handed on once the next line shows it is not folded.
+        var pending: (name: String, value: String)?
         self.forEachLine { line in
             if Self.isContinuation(line) {
-                if var last = fields.popLast() {
-                    last.value += " " + Self.trimmed(line)
-                    fields.append(last)
-                }
+                pending?.value += " " + Self.trimmed(line)
             } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                if let field = pending.take() {
+                    body(field.name, field.value)
+                }
                 let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
-                fields.append((name, Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))))
+                pending = (name, Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])))
             }
             return true
         }
-        return fields
+        if let field = pending.take() {
+            body(field.name, field.value)
+        }
     }
 
     /// The value of the first field called `lowercasedName`, as `headers` would give it, without
