@@ -35,6 +35,9 @@ final class UpstreamLoopDriver: @unchecked Sendable {
     var idleHandles: [CurlEasy] = []
     /// Transfers with events to hand over once libcurl has returned.
     var ready: [UpstreamTransfer] = []
+    /// The array `settle()` last flushed from, emptied, to become `ready` again without an
+    /// allocation per turn.
+    private var spareReady: [UpstreamTransfer] = []
     /// Transfers to resume once libcurl has returned (a resume asked for from inside a callback).
     var deferredResumes: [UpstreamTransfer] = []
 
@@ -225,9 +228,12 @@ final class UpstreamLoopDriver: @unchecked Sendable {
                 didWork = true
             }
             if !self.ready.isEmpty {
-                let ready = self.ready
-                self.ready.removeAll(keepingCapacity: true)
+                var ready = self.spareReady
+                self.spareReady = []
+                swap(&ready, &self.ready)
                 for transfer in ready { transfer.flushEvents() }
+                ready.removeAll(keepingCapacity: true)
+                self.spareReady = ready
                 didWork = true
             }
             if !didWork || (rounds >= 16 && self.ready.isEmpty && self.deferredResumes.isEmpty && !self.timeoutDue) {

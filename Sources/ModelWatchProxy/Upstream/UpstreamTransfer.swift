@@ -27,6 +27,9 @@ public final class UpstreamTransfer: @unchecked Sendable {
     var easy: CurlEasy?
     var headParser = ResponseHeadParser()
     private var pendingEvents: [UpstreamEvent] = []
+    /// The array the last flush handed over, emptied, for the next events: taking the pending
+    /// array's contents while it kept its capacity allocated a new array on every flush.
+    private var spareEvents: [UpstreamEvent] = []
 
     init(request: UpstreamRequest, driver: UpstreamLoopDriver, deliver: @escaping @Sendable (UpstreamTransfer, [UpstreamEvent]) -> Void) {
         self.request = request
@@ -111,8 +114,13 @@ public final class UpstreamTransfer: @unchecked Sendable {
     /// Hands everything emitted since the last flush to the owning connection at once.
     func flushEvents() {
         guard !self.pendingEvents.isEmpty else { return }
-        let events = self.pendingEvents
-        self.pendingEvents.removeAll(keepingCapacity: true)
+        var events = self.spareEvents
+        self.spareEvents = []
+        swap(&events, &self.pendingEvents)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            self.spareEvents = events
+        }
         guard !self.isCancelled, let deliver = self.deliver else { return }
         if events.contains(where: \.endsTransfer) {
             self.deliver = nil
