@@ -73,7 +73,10 @@ public enum HeaderPolicy {
         headers.reserveCapacity(capacity)
         forEachField { name, value in
             if name.isHeaderName("connection") {
-                Self.addTokens(of: value, to: &listed)
+                // `keep-alive`, what most backends send, names a header dropped anyway: no set.
+                if !value.isHeaderName("keep-alive") {
+                    Self.addTokens(of: value, to: &listed)
+                }
             } else if !Self.isHopByHop(name) {
                 headers.add(name: name, value: value)
             }

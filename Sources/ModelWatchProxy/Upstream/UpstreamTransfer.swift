@@ -107,6 +107,8 @@ public final class UpstreamTransfer: @unchecked Sendable {
     func emit(_ event: UpstreamEvent) {
         if self.pendingEvents.isEmpty {
             self.driver.markReady(self)
+            // A head, a body and an end usually come in one flush: one allocation, not three.
+            self.pendingEvents.reserveCapacity(4)
         }
         self.pendingEvents.append(event)
     }
