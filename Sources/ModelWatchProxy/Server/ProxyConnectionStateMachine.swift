@@ -416,14 +416,18 @@ struct ProxyConnectionStateMachine {
     }
 
     private mutating func receiveEnd() -> Action {
-        switch self.state {
-        case .collecting(let pending):
-            self.state = .idle
+        // The collected request is moved out of the state, not copied (a retain of each of its
+        // strings) only for the state to be replaced.
+        if case .collecting = self.state, case .collecting(let pending) = self.takeState() {
             var request = pending.request
             request.body = .whole(pending.body ?? ByteBuffer())
             self.state = .forwarding(
                 Exchange(version: pending.version, keepAlive: pending.keepAlive, bodyFollows: false, requestEnded: true))
             return .startTransfer(request)
+        }
+        switch self.state {
+        case .collecting:
+            return .none
         case .forwarding(var exchange):
             exchange.requestEnded = true
             self.state = .forwarding(exchange)
@@ -438,6 +442,13 @@ struct ProxyConnectionStateMachine {
         case .idle, .closing:
             return .none
         }
+    }
+
+    /// The state, moved out and replaced by `.idle`.
+    private mutating func takeState() -> State {
+        var state = State.idle
+        swap(&state, &self.state)
+        return state
     }
 
     /// Where the connection goes once the exchange's answer is complete.
