@@ -55,15 +55,12 @@ struct ProxyHandlerTests {
         }
     }
 
-    /// Records the milestones the handler sends down to the clock handler.
-    final class MilestoneRecorder: ChannelOutboundHandler, @unchecked Sendable {
-        // @unchecked Sendable: as FakeExchange.
-        typealias OutboundIn = Any
+    /// Records the milestones the handler tells the connection's clock.
+    final class MilestoneRecorder: ConnectionClock {
         var milestones: [ExchangeMilestone] = []
 
-        func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-            if let milestone = event as? ExchangeMilestone { self.milestones.append(milestone) }
-            promise?.succeed()
+        func reached(_ milestone: ExchangeMilestone) {
+            self.milestones.append(milestone)
         }
     }
 
@@ -79,10 +76,10 @@ struct ProxyHandlerTests {
             self.upstream = upstream
             self.milestones = milestones
             let pipeline = self.channel.pipeline.syncOperations
-            try pipeline.addHandler(milestones)
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
             try pipeline.addHandler(
-                ProxyHandler(upstream: { _ in upstream }, maxBodySize: maxBodySize, observer: nil, logger: Logger(label: "test")))
+                ProxyHandler(
+                    upstream: { _ in upstream }, maxBodySize: maxBodySize, observer: nil, clock: milestones, logger: Logger(label: "test")))
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// Milestones of an exchange that the HTTP layer reports down the pipeline, so that the timeout
-/// handler below the codec knows which clock should be running.
+/// Milestones of an exchange that the proxy handler reports to the connection's clock, so that the
+/// timeout handler below the codec knows which clock should be running.
 enum ExchangeMilestone: Sendable, Equatable {
     /// The request went to the backend. A small body is collected before that, so it stays on
     /// the head clock: a client that stalls in it gets a 408 too. With `bodyFollows`, the rest
@@ -25,6 +25,14 @@ enum ExchangeMilestone: Sendable, Equatable {
     case linger
 }
 
+/// Told the milestones of every exchange on one client connection: its clock.
+///
+/// A direct call, not an outbound user event: an event travelled through every outbound handler
+/// of the pipeline and was cast back from `Any`, twice per request.
+protocol ConnectionClock: AnyObject {
+    func reached(_ milestone: ExchangeMilestone)
+}
+
 /// What the timeout handler tells the proxy handler above the codec.
 enum ConnectionClockEvent: Sendable {
     /// The client stopped sending a streamed request body: the proxy handler answers 408.
@@ -39,17 +47,20 @@ enum ConnectionClockEvent: Sendable {
 /// answers the proxy handler refuses requests with, and closes lingering after every refusal.
 ///
 /// It sits in front of the HTTP codec and sees raw bytes; which clock runs is decided by
-/// `ConnectionTimeoutStateMachine` from those bytes and the proxy handler's `ExchangeMilestone`s.
+/// `ConnectionTimeoutStateMachine` from those bytes and the proxy handler's `ExchangeMilestone`s,
+/// which the proxy handler tells it directly (`ConnectionClock`). It is an inbound handler only,
+/// so the answers written above it pass it by; its own answers go out below the codec.
 /// Time is the channel's event loop's (`EventLoop.now`), so an `EmbeddedChannel`'s clock drives
 /// every deadline in tests and in the fuzz harness.
-final class ConnectionTimeoutHandler: ChannelDuplexHandler {
+final class ConnectionTimeoutHandler: ChannelInboundHandler, ConnectionClock {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
     private var machine: ConnectionTimeoutStateMachine
     private var timer: Scheduled<Void>?
+    /// Where milestones are carried out; `nil` once the handler has left the pipeline.
+    private var context: ChannelHandlerContext?
     private let statistics: ConnectionStatistics
 
     init(
@@ -58,6 +69,10 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     ) {
         self.machine = ConnectionTimeoutStateMachine(headerTimeout: headerTimeout, idleTimeout: idleTimeout, lingerTimeout: lingerTimeout)
         self.statistics = statistics
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -72,6 +87,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.cancelTimer()
     }
 
@@ -87,13 +103,9 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         }
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let milestone = event as? ExchangeMilestone else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
+    func reached(_ milestone: ExchangeMilestone) {
+        guard let context = self.context else { return }
         self.run(self.machine.milestone(milestone, now: context.eventLoop.now), context: context)
-        promise?.succeed()
     }
 
     private func timerFired(context: ChannelHandlerContext) {

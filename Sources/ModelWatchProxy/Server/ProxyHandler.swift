@@ -17,6 +17,8 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
     private let upstreamOnLoop: (any EventLoop) -> Upstream
     private let maxBodySize: Int
     private let observer: (any ExchangeObserver)?
+    /// The connection's clock, told each milestone of the exchange (`ConnectionTimeoutHandler`).
+    private let clock: (any ConnectionClock)?
     private let logger: Logger
     private var machine: ProxyConnectionStateMachine
     /// The exchange in flight, while the machine says one is.
@@ -30,12 +32,15 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
 
     /// - Parameters:
     ///   - upstream: where connections on a loop start their exchanges (`UpstreamClient.driver(on:)`).
+    ///   - clock: the connection's clock, below the codec.
     init(
-        upstream: @escaping (any EventLoop) -> Upstream, maxBodySize: Int, observer: (any ExchangeObserver)?, logger: Logger
+        upstream: @escaping (any EventLoop) -> Upstream, maxBodySize: Int, observer: (any ExchangeObserver)?,
+        clock: (any ConnectionClock)?, logger: Logger
     ) {
         self.upstreamOnLoop = upstream
         self.maxBodySize = maxBodySize
         self.observer = observer
+        self.clock = clock
         self.logger = logger
         self.machine = ProxyConnectionStateMachine(maxBodySize: maxBodySize, clientAddress: nil)
     }
@@ -125,10 +130,10 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
             break
         case .pauseReading:
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-            context.triggerUserOutboundEvent(ExchangeMilestone.readingPaused, promise: nil)
+            self.clock?.reached(.readingPaused)
         case .resumeReading:
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            context.triggerUserOutboundEvent(ExchangeMilestone.readingResumed, promise: nil)
+            self.clock?.reached(.readingResumed)
         case .beginRequest(let request, let start):
             if let observer = self.observer {
                 self.recorder = ExchangeRecorder(observer: observer, request: request)
@@ -154,10 +159,10 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
         case .finishRequestBody(let stopBodyClock):
             self.exchange?.finishBody()
             if stopBodyClock {
-                context.triggerUserOutboundEvent(ExchangeMilestone.requestBodyEnded, promise: nil)
+                self.clock?.reached(.requestBodyEnded)
             }
         case .requestBodyDiscarded:
-            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
+            self.clock?.reached(.responseCompleted)
         case .writeResponseHead(let head, let response):
             self.recorder?.responseHead(response, contentType: head.headers.first(name: "content-type"))
             context.write(self.wrapOutboundOut(.head(head)), promise: nil)
@@ -174,7 +179,7 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
         case .answer(let answer):
             self.answer(answer, context: context)
         case .refuseBelowCodec(let error):
-            context.triggerUserOutboundEvent(ExchangeMilestone.refuse(error), promise: nil)
+            self.clock?.reached(.refuse(error))
         case .abandon(let cancelTransfer, let record, let close):
             self.endExchange(cancel: cancelTransfer)
             if let record {
@@ -190,7 +195,7 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
     }
 
     private func startExchange(_ request: UpstreamRequest, bodyFollows: Bool, context: ChannelHandlerContext) {
-        context.triggerUserOutboundEvent(ExchangeMilestone.requestForwarded(bodyFollows: bodyFollows), promise: nil)
+        self.clock?.reached(.requestForwarded(bodyFollows: bodyFollows))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let upstream = self.upstream ?? self.upstreamOnLoop(context.eventLoop)
         // Events come on this loop, from libcurl running here: no hop.
@@ -231,14 +236,14 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
         context.flush()
         switch completion {
         case .keepAlive:
-            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompleted, promise: nil)
+            self.clock?.reached(.responseCompleted)
         case .discardRequestBody:
             self.endExchange(cancel: true)
-            context.triggerUserOutboundEvent(ExchangeMilestone.responseCompletedBeforeRequest, promise: nil)
+            self.clock?.reached(.responseCompletedBeforeRequest)
         case .close(lingering: true):
             // The clock handler below the codec closes the write side, drops what the client
             // still sends and closes the rest after a while (see `answerAndClose`).
-            context.triggerUserOutboundEvent(ExchangeMilestone.linger, promise: nil)
+            self.clock?.reached(.linger)
             return
         case .close(lingering: false):
             context.close(promise: nil)

@@ -50,17 +50,16 @@ public enum ProxyServer {
         observer: (any ExchangeObserver)?,
         logger: Logger
     ) throws {
-        try pipeline.addHandler(
-            ConnectionTimeoutHandler(
-                headerTimeout: TimeAmount(configuration.headerTimeout),
-                idleTimeout: TimeAmount(configuration.idleTimeout),
-                statistics: statistics
-            )
+        let clock = ConnectionTimeoutHandler(
+            headerTimeout: TimeAmount(configuration.headerTimeout),
+            idleTimeout: TimeAmount(configuration.idleTimeout),
+            statistics: statistics
         )
+        try pipeline.addHandler(clock)
         // ProxyHandler serves pipelined requests one at a time itself (see ProxyConnectionStateMachine why).
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
         try pipeline.addHandler(
-            ProxyHandler(upstream: upstream, maxBodySize: configuration.maxBodySize, observer: observer, logger: logger))
+            ProxyHandler(upstream: upstream, maxBodySize: configuration.maxBodySize, observer: observer, clock: clock, logger: logger))
     }
 }
 
