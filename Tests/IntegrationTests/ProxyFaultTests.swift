@@ -147,6 +147,46 @@ struct ProxyFaultTests {
         }
     }
 
+    @Test(
+        "a backend whose answer carries a control character in a header gives 502 upstream-protocol; nothing of it reaches the client",
+        arguments: ["a\u{01}b", "a\rb", "a\u{7F}"]
+    )
+    func backendHeaderThatCannotBeSent(value: String) async throws {
+        let backend = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        CannedAnswer("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Injected: \(value)\r\n\r\nsmuggled"))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { backend.close(promise: nil) }
+        try await withSidecar(upstream: "http://127.0.0.1:\(backend.localAddress!.port!)") { sidecar in
+            for _ in 0..<2 {
+                let response = try await TestClient.send(port: sidecar.dataPort, path: "/v1/models/m")
+                self.expectSidecarError(response, status: 502, cause: "upstream-protocol")
+                #expect(response.head.headers["x-injected"].isEmpty && !response.text.contains("smuggled"))
+            }
+            #expect(sidecar.isRunning)
+        }
+    }
+
+    /// Answers every read with the same bytes, written as they are: no HTTP codec, so nothing
+    /// checks them.
+    private final class CannedAnswer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let answer: String
+
+        init(_ answer: String) {
+            self.answer = answer
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: self.answer)), promise: nil)
+        }
+    }
+
     @Test("HTTP/1.0 clients get HTTP/1.0 answers, and the connection closes when no length is known")
     func http10() async throws {
         try await withSidecar { _, sidecar in

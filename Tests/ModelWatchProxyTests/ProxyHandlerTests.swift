@@ -133,6 +133,32 @@ struct ProxyHandlerTests {
         #expect(try connection.received().hasSuffix("\r\n\r\n1"))
     }
 
+    @Test(
+        "an answer with a header that cannot be sent on becomes the sidecar's 502; the rest of its batch reaches no one, the next request goes on"
+    )
+    func answerWithBadHeader() throws {
+        let connection = try Connection()
+        try connection.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        let first = try #require(connection.upstream.started.first)
+        var parser = ResponseHeadParser()
+        var head: UpstreamResponseHead?
+        for line in ["HTTP/1.1 200 OK\r\n", "content-length: 9\r\n", "x-injected: a\rb\r\n", "\r\n"] {
+            head = Array(line.utf8).withUnsafeBytes { parser.consume($0) } ?? head
+        }
+        first.deliver(
+            first,
+            [.head(try #require(head)), .body(ByteBuffer(string: "smuggled")), .end(UpstreamTimings(firstByte: .zero, total: .zero))])
+        #expect(first.cancelled)
+        let second = try #require(connection.upstream.started.last)
+        #expect(second.request.target == "/2" && !second.cancelled)
+        second.deliver(second, Self.response(200, "2"))
+        let received = try connection.received()
+        #expect(received.hasPrefix("HTTP/1.1 502 Bad Gateway\r\n"), "\(received)")
+        #expect(received.contains("modelwatch-error: upstream-protocol"))
+        #expect(!received.contains("smuggled") && !received.contains("x-injected"))
+        #expect(received.hasSuffix("\r\n\r\n2"), "\(received)")
+    }
+
     @Test("a full upload buffer pauses reading from the client until it drains")
     func uploadFlowControl() throws {
         let connection = try Connection()

@@ -52,8 +52,9 @@ public enum HeaderPolicy {
         return UpstreamRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: Self.body(of: head))
     }
 
-    /// The backend's response headers as the client should see them.
-    public static func clientResponseHeaders(_ received: [(name: String, value: String)]) -> HTTPHeaders {
+    /// The backend's response headers as the client should see them; `nil` when one of them
+    /// cannot be sent on (`isValidToSend`), and the answer must not reach the client at all.
+    public static func clientResponseHeaders(_ received: [(name: String, value: String)]) -> HTTPHeaders? {
         Self.clientResponseHeaders(capacity: received.count) { body in
             for (name, value) in received { body(name, value) }
         }
@@ -61,31 +62,60 @@ public enum HeaderPolicy {
 
     /// `clientResponseHeaders(_:)` straight from the backend's field lines, without the array of
     /// fields between them.
-    static func clientResponseHeaders(_ received: UpstreamResponseHead) -> HTTPHeaders {
+    static func clientResponseHeaders(_ received: UpstreamResponseHead) -> HTTPHeaders? {
         Self.clientResponseHeaders(capacity: received.fieldLineCount) { body in received.forEachField(body) }
     }
 
     private static func clientResponseHeaders(
         capacity: Int, _ forEachField: ((consuming String, consuming String) -> Void) -> Void
-    ) -> HTTPHeaders {
+    ) -> HTTPHeaders? {
         var listed: Set<String> = []
         var headers = HTTPHeaders()
         headers.reserveCapacity(capacity)
+        var valid = true
         forEachField { name, value in
+            guard valid else { return }
             if name.isHeaderName("connection") {
                 // `keep-alive`, what most backends send, names a header dropped anyway: no set.
                 if !value.isHeaderName("keep-alive") {
                     Self.addTokens(of: value, to: &listed)
                 }
             } else if !Self.isHopByHop(name) {
+                valid = Self.isValidToSend(name: name, value: value)
                 headers.add(name: name, value: value)
             }
         }
+        guard valid else { return nil }
         // Fields the Connection header names describe the connection too, wherever they stood.
         for name in listed {
             headers.remove(name: name)
         }
         return headers
+    }
+
+    /// Whether a field may be written to the client as it is (RFC 9110 §5.1, §5.5): its name a
+    /// token, its value free of control characters but HTAB. A CR, LF or NUL would let a backend
+    /// split the answer or smuggle another one; the others are refused as NIO's outbound validator
+    /// refuses them. Checked here, where the client's headers are built, instead of by that
+    /// validator, which walked every header of every answer once more in a handler of its own.
+    static func isValidToSend(name: String, value: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(Self.isTokenByte) && value.utf8.allSatisfy(Self.isFieldValueByte)
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+
+    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x20 && byte != 0x7F) || byte == UInt8(ascii: "\t")
     }
 
     /// How the request body will arrive: its declared length, chunked, or none.

@@ -258,7 +258,11 @@ struct ProxyConnectionStateMachine {
 
     mutating func responseHeadReceived(_ response: UpstreamResponseHead) -> Action {
         guard case .forwarding(var exchange) = self.state else { return .none }
-        var headers = HeaderPolicy.clientResponseHeaders(response)
+        guard var headers = HeaderPolicy.clientResponseHeaders(response) else {
+            // Nothing of the answer reaches the client: a 502, as for any answer that is not HTTP.
+            let failure = UpstreamFailure(kind: .protocol, detail: "the backend's answer has a header field that cannot be sent on")
+            return self.fail(exchange, failure, transferRunning: true)
+        }
         if self.quiescing {
             exchange.keepAlive = false
         }
@@ -289,18 +293,28 @@ struct ProxyConnectionStateMachine {
 
     mutating func upstreamFailed(_ failure: UpstreamFailure) -> Action {
         guard case .forwarding(let exchange) = self.state else { return .none }
+        return self.fail(exchange, failure, transferRunning: false)
+    }
+
+    /// Ends `exchange` with `failure`: the sidecar's answer when nothing of the backend's went
+    /// out yet, a truncated body otherwise. `transferRunning`: the transfer has not ended and is
+    /// abandoned.
+    private mutating func fail(_ exchange: Exchange, _ failure: UpstreamFailure, transferRunning: Bool) -> Action {
         guard exchange.responseStatus == nil else {
             // The status is already on the wire; a truncated body is all that can signal it.
             self.state = .closing
             return .abandon(
-                cancelTransfer: false, record: Record(status: exchange.responseStatus, outcome: .upstreamFailed(failure)), close: true)
+                cancelTransfer: transferRunning, record: Record(status: exchange.responseStatus, outcome: .upstreamFailed(failure)),
+                close: true)
         }
         let keepAlive = exchange.keepAlive && exchange.requestEnded
         let error = SidecarError.upstream(failure)
         let record = Record(status: Int(error.status.code), outcome: .upstreamFailed(failure))
         let then = self.complete(exchange, keepAlive: keepAlive)
         return .answer(
-            Answer(error: error, version: exchange.version, keepAlive: keepAlive, cancelTransfer: false, record: record, then: then))
+            Answer(
+                error: error, version: exchange.version, keepAlive: keepAlive, cancelTransfer: transferRunning, record: record, then: then
+            ))
     }
 
     /// The next part waiting behind an answered exchange, once the connection can take it; call

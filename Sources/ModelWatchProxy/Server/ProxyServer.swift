@@ -57,7 +57,10 @@ public enum ProxyServer {
         )
         try pipeline.addHandler(clock)
         // ProxyHandler serves pipelined requests one at a time itself (see ProxyConnectionStateMachine why).
-        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        // No outbound header validator: the only headers not the sidecar's own are the backend's,
+        // which `HeaderPolicy.clientResponseHeaders` checks as it builds them (a 502 otherwise).
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
         try pipeline.addHandler(
             ProxyHandler(upstream: upstream, maxBodySize: configuration.maxBodySize, observer: observer, clock: clock, logger: logger))
     }
