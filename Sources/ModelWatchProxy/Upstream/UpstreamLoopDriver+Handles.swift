@@ -108,20 +108,22 @@ extension UpstreamLoopDriver {
     }
 }
 
-private func transfer(_ context: UnsafeMutableRawPointer?) -> UpstreamTransfer {
-    Unmanaged<UpstreamTransfer>.fromOpaque(context!).takeUnretainedValue()
+/// Calls `body` with the transfer a callback's context names. The transfer is borrowed, not
+/// retained and released around each call: its driver holds it for as long as libcurl runs it.
+private func withTransfer<Result>(_ context: UnsafeMutableRawPointer?, _ body: (UpstreamTransfer) -> Result) -> Result {
+    Unmanaged<UpstreamTransfer>.fromOpaque(context!)._withUnsafeGuaranteedRef(body)
 }
 
 private let headerCallback: mw_curl_data_callback = { buffer, size, count, context in
     let length = size * count
-    transfer(context).receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
+    withTransfer(context) { $0.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length)) }
     return length
 }
 
 private let writeCallback: mw_curl_data_callback = { buffer, size, count, context in
-    transfer(context).receiveBody(UnsafeRawBufferPointer(start: buffer, count: size * count))
+    withTransfer(context) { $0.receiveBody(UnsafeRawBufferPointer(start: buffer, count: size * count)) }
 }
 
 private let readCallback: mw_curl_data_callback = { buffer, size, count, context in
-    transfer(context).supplyBody(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+    withTransfer(context) { $0.supplyBody(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count)) }
 }

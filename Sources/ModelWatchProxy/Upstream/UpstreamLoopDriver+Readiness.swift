@@ -220,27 +220,31 @@ extension UpstreamLoopDriver {
     }
 }
 
-private func driver(_ context: UnsafeMutableRawPointer?) -> UpstreamLoopDriver {
-    Unmanaged<UpstreamLoopDriver>.fromOpaque(context!).takeUnretainedValue()
+/// Calls `body` with the driver a callback's context names, borrowed rather than retained and
+/// released around each call: the driver owns the multi handle that calls back.
+private func withDriver<Result>(_ context: UnsafeMutableRawPointer?, _ body: (UpstreamLoopDriver) -> Result) -> Result {
+    Unmanaged<UpstreamLoopDriver>.fromOpaque(context!)._withUnsafeGuaranteedRef(body)
 }
 
 private let socketCallback: curl_socket_callback = { _, fd, what, context, _ in
-    driver(context).watch(fd, what: what)
+    withDriver(context) { $0.watch(fd, what: what) }
     return 0
 }
 
 private let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
-    driver(context).timerRequested(milliseconds: milliseconds)
+    withDriver(context) { $0.timerRequested(milliseconds: milliseconds) }
     return 0
 }
 
 let openSocketCallback: curl_opensocket_callback = { context, purpose, address in
     guard let address else { return mw_curl_socket_bad }
-    return driver(context).openSocket(family: address.pointee.family, type: address.pointee.socktype, protocol: address.pointee.protocol)
+    return withDriver(context) {
+        $0.openSocket(family: address.pointee.family, type: address.pointee.socktype, protocol: address.pointee.protocol)
+    }
 }
 
 let closeSocketCallback: curl_closesocket_callback = { context, fd in
-    driver(context).closeSocket(fd)
+    withDriver(context) { $0.closeSocket(fd) }
 }
 
 /// `POLLRDHUP`, which Glibc's module leaves out (it needs `_GNU_SOURCE`).
