@@ -10,7 +10,7 @@ its run. It prints every round, then the median over rounds of each target's thr
 request, and its ratios to nginx *in the same round*.
 
 Why rounds and medians: on a shared 2-core host the speed of the whole machine can change by 2x
-from one minute to the next (nginx alone measured 88k and 177k req/s in consecutive rounds), so
+from one minute to the next (nginx alone measured 86k and 176k req/s in consecutive rounds), so
 only ratios taken within one round compare builds fairly. Needs nginx and wrk (bash
 .ci/setup.sh installs both); takes rounds x targets x (seconds + 1) seconds. Wrap a run by hand in
 `flock /tmp/bench.lock` so that no other measurement overlaps it.
