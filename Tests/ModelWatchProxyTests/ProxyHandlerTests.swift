@@ -159,6 +159,23 @@ struct ProxyHandlerTests {
         #expect(received.hasSuffix("\r\n\r\n2"), "\(received)")
     }
 
+    @Test("a closed connection frees its handler, which holds the one deliver closure its exchanges share")
+    func handlerFreedOnClose() throws {
+        weak var freed: ProxyHandler<FakeUpstream>?
+        do {
+            let connection = try Connection()
+            freed = try connection.channel.pipeline.syncOperations.handler(type: ProxyHandler<FakeUpstream>.self)
+            try connection.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+            let exchange = try #require(connection.upstream.started.first)
+            exchange.deliver(exchange, Self.response(200, "ok"))
+            // The fake keeps its exchanges, and each its closure, for the tests to drive; a real
+            // transfer lets its closure go when it ends.
+            connection.upstream.started.removeAll()
+            _ = try connection.channel.finish()
+        }
+        #expect(freed == nil)
+    }
+
     @Test("a full upload buffer pauses reading from the client until it drains")
     func uploadFlowControl() throws {
         let connection = try Connection()

@@ -29,6 +29,10 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
     private var context: ChannelHandlerContext?
     /// The backend on this connection's event loop, looked up once per connection.
     private var upstream: Upstream?
+    /// Hands each batch of an exchange's events to `handle`. Made once per connection rather
+    /// than per request (an allocation and generic metadata lookups each time); it holds the
+    /// handler, which holds it, from `handlerAdded` to `handlerRemoved`.
+    private var deliver: (@Sendable (Upstream.Exchange, [UpstreamEvent]) -> Void)?
 
     /// - Parameters:
     ///   - upstream: where connections on a loop start their exchanges (`UpstreamClient.driver(on:)`).
@@ -48,11 +52,15 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.upstream = self.upstreamOnLoop(context.eventLoop)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        // Events come on this loop, from libcurl running here: no hop.
+        self.deliver = { exchange, events in handler.value.handle(events, from: exchange) }
         self.machine = ProxyConnectionStateMachine(maxBodySize: self.maxBodySize, clientAddress: context.channel.remoteAddress?.ipAddress)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.deliver = nil
     }
 
     // MARK: Inputs
@@ -103,16 +111,16 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
             case .body(let buffer):
                 if case .writeResponseBody = self.machine.responseBodyReceived(buffer) {
                     self.recorder?.responseBody(buffer)
-                    body.append(buffer, context: context, handler: self)
+                    body.append(buffer, context: context)
                 }
             case .end(let timings):
                 // The transfer is over: flow control no longer matters, so no acknowledgement.
-                body.flushWithoutAcknowledgement(context: context, handler: self)
+                body.flushWithoutAcknowledgement(context: context)
                 self.recorder?.upstreamEnded(timings)
                 self.run(self.machine.responseEnded(), context: context)
                 return
             case .failure(let failure):
-                body.flush(context: context, handler: self)
+                body.flush(context: context)
                 // The analysis pipeline logs outages once, with route and model; per request, debug only.
                 self.logger.debug(
                     "upstream exchange failed",
@@ -124,7 +132,7 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
                 self.run(self.machine.uploadBufferDrained(), context: context)
             }
         }
-        body.flush(context: context, handler: self)
+        body.flush(context: context)
         context.flush()
     }
 
@@ -201,13 +209,11 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
     }
 
     private func startExchange(_ request: UpstreamRequest, bodyFollows: Bool, context: ChannelHandlerContext) {
+        // Set from `handlerAdded` to `handlerRemoved`, the only time requests arrive.
+        guard let deliver = self.deliver else { return }
         self.clock?.reached(.requestForwarded(bodyFollows: bodyFollows))
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let upstream = self.upstream ?? self.upstreamOnLoop(context.eventLoop)
-        // Events come on this loop, from libcurl running here: no hop.
-        let exchange = upstream.makeExchange(request) { exchange, events in
-            handler.value.handle(events, from: exchange)
-        }
+        let exchange = upstream.makeExchange(request, deliver: deliver)
         // Known before it starts: a backend that refuses at once answers from inside `start`.
         self.exchange = exchange
         upstream.start(exchange)
@@ -268,43 +274,48 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
         self.recorder = nil
         recorder.finish(status: record.status, outcome: record.outcome)
     }
+}
 
-    /// Body buffers of one batch: all but the last are written at once; the last carries the
-    /// promise that acknowledges the batch's bytes to the exchange once the socket has taken them.
-    private struct PendingBodyWrites {
-        let exchange: Upstream.Exchange
-        private var last: ByteBuffer?
-        private var bytes = 0
+/// Body buffers of one batch: all but the last are written at once; the last carries the promise
+/// that acknowledges the batch's bytes to the exchange once the socket has taken them. Outside
+/// `ProxyHandler`, so that it is not generic: a batch made no metadata lookup of its own.
+private struct PendingBodyWrites {
+    let exchange: any UpstreamExchange
+    private var last: ByteBuffer?
+    private var bytes = 0
 
-        init(exchange: Upstream.Exchange) {
-            self.exchange = exchange
+    init(exchange: any UpstreamExchange) {
+        self.exchange = exchange
+    }
+
+    mutating func append(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if let previous = self.last {
+            context.write(Self.part(previous), promise: nil)
         }
+        self.last = buffer
+        self.bytes += buffer.readableBytes
+    }
 
-        mutating func append(_ buffer: ByteBuffer, context: ChannelHandlerContext, handler: ProxyHandler) {
-            if let previous = self.last {
-                context.write(handler.wrapOutboundOut(.body(.byteBuffer(previous))), promise: nil)
-            }
-            self.last = buffer
-            self.bytes += buffer.readableBytes
+    mutating func flushWithoutAcknowledgement(context: ChannelHandlerContext) {
+        if let last = self.last {
+            context.write(Self.part(last), promise: nil)
         }
+        self.last = nil
+        self.bytes = 0
+    }
 
-        mutating func flushWithoutAcknowledgement(context: ChannelHandlerContext, handler: ProxyHandler) {
-            if let last = self.last {
-                context.write(handler.wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
-            }
-            self.last = nil
-            self.bytes = 0
-        }
+    mutating func flush(context: ChannelHandlerContext) {
+        guard let last = self.last else { return }
+        let count = self.bytes
+        let exchange = NIOLoopBound(self.exchange, eventLoop: context.eventLoop)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in exchange.value.acknowledge(bytes: count) }
+        context.write(Self.part(last), promise: promise)
+        self.last = nil
+        self.bytes = 0
+    }
 
-        mutating func flush(context: ChannelHandlerContext, handler: ProxyHandler) {
-            guard let last = self.last else { return }
-            let count = self.bytes
-            let exchange = NIOLoopBound(self.exchange, eventLoop: context.eventLoop)
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenComplete { _ in exchange.value.acknowledge(bytes: count) }
-            context.write(handler.wrapOutboundOut(.body(.byteBuffer(last))), promise: promise)
-            self.last = nil
-            self.bytes = 0
-        }
+    private static func part(_ buffer: ByteBuffer) -> NIOAny {
+        NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))
     }
 }
