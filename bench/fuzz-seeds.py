@@ -67,9 +67,16 @@ def http_requests():
 
 def proxy_inputs():
     """The data port's request path: a byte scripting the backend (answer, fail, stream or hang,
-    with its status and framing) and two bytes cutting the requests into three writes."""
+    with its status and framing), two bytes cutting the requests into three writes, and a byte
+    saying which of the backend's heads carry a field that cannot be sent on (none, the first,
+    the second, every one; each kind of bad field)."""
     scripts = [0x00, 0x01, 0x02, 0x03, 0x44, 0x86, 0x2A, 0x0C, 0x93, 0xC0]
-    return [bytes([script, 0x10 + index, 0x60]) + request for index, request in enumerate(http_requests()) for script in scripts]
+    bad_fields = [0x00, 0x01, 0x42, 0x9F, 0xFF]
+    return [
+        bytes([script, 0x10 + index, 0x60, bad_fields[(index + number) % len(bad_fields)]]) + request
+        for index, request in enumerate(http_requests())
+        for number, script in enumerate(scripts)
+    ]
 
 
 def main():

@@ -11,7 +11,8 @@ import NIOHTTP1
 /// seam that answers, fails, streams or hangs as the input's first byte says.
 ///
 /// Input: byte 0 scripts the backend (`BackendScript`), bytes 1 and 2 cut the rest into three
-/// writes, as a client's bytes may arrive split anywhere. After each write the backend moves on
+/// writes, as a client's bytes may arrive split anywhere, and byte 3 says which of the backend's
+/// heads carry a field that cannot be sent on (`BackendScript.badFields`). After each write the backend moves on
 /// one step; at the end the clock jumps two minutes, the backend finishes, and the client leaves.
 ///
 /// Beyond not trapping, three invariants hold or the harness traps itself:
@@ -21,12 +22,13 @@ import NIOHTTP1
 ///   `Host`, `Transfer-Encoding` other than `chunked` alone or beside `Content-Length`, a bad
 ///   `Content-Length`, CONNECT, a target not in origin form), checked against the head as the
 ///   codec decoded it, by rules written here independently of `RequestFraming`;
-/// - the backend never receives more body bytes than the request's `Content-Length` declared.
+/// - the backend never receives more body bytes than the request's `Content-Length` declared;
+/// - no field the backend sent that cannot be sent on reaches the client.
 enum ProxyRequestPath {
     static func feed(_ bytes: [UInt8]) {
-        guard bytes.count >= 3 else { return }
-        let script = BackendScript(bytes[0])
-        let input = Array(bytes[3...])
+        guard bytes.count >= 4 else { return }
+        let script = BackendScript(bytes[0], badFields: bytes[3])
+        let input = Array(bytes[4...])
         let first = Int(bytes[1]) % (input.count + 1)
         let second = first + Int(bytes[2]) % (input.count - first + 1)
         let parts = [input[..<first], input[first..<second], input[second...]]
@@ -108,8 +110,13 @@ struct BackendScript {
     let late: Bool
     let failureKind: UpstreamFailure.Kind
     let maxBodySize: Int
+    /// Which of the backend's heads carry a field that cannot be sent on: bit `n` (0-4) for the
+    /// heads numbered `n` modulo 5 from 0; bits 5-7 say which field (a bare CR, SOH or DEL in a
+    /// value, or a name that is no token: `ScriptedBackend.badField`).
+    let badFields: UInt8
 
-    init(_ byte: UInt8) {
+    init(_ byte: UInt8, badFields: UInt8 = 0) {
+        self.badFields = badFields
         self.mode = [Mode.answer, .fail, .stream, .hang][Int(byte & 3)]
         self.fullUploads = byte & 4 != 0
         self.status = [200, 201, 204, 206, 304, 404, 500, 503][Int((byte >> 3) & 7)]

@@ -43,6 +43,9 @@ struct ResponseStream {
                 self.fail("a header value holds NUL, CR or LF")
             }
             let name = String(decoding: field[..<colon], as: UTF8.self).lowercased()
+            if name == badFieldName || name.hasPrefix("x scripted") {
+                self.fail("a backend's field that cannot be sent on reached the client")
+            }
             let value = String(decoding: field[(colon + 1)...], as: UTF8.self).trimmingSpaces().lowercased()
             switch name {
             case "content-length": lengths.append(value)

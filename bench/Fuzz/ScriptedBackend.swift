@@ -10,6 +10,8 @@ final class ScriptedBackend: UpstreamExchangeStarter, @unchecked Sendable {
     let script: BackendScript
     let heads: DecodedHeads
     private var exchanges: [ScriptedExchange] = []
+    /// Exchanges made so far, numbering their heads for `BackendScript.badFields`.
+    private var made = 0
 
     init(script: BackendScript, heads: DecodedHeads) {
         self.script = script
@@ -24,7 +26,11 @@ final class ScriptedBackend: UpstreamExchangeStarter, @unchecked Sendable {
         if let length = head.headers.first(name: "content-length") {
             declared = Int(length.trimmingSpaces())
         }
-        return ScriptedExchange(request: request, declaredLength: declared, script: self.script, deliver: deliver)
+        let index = self.made
+        self.made += 1
+        return ScriptedExchange(
+            request: request, declaredLength: declared, script: self.script, badField: Self.badField(index, of: self.script),
+            deliver: deliver)
     }
 
     func start(_ exchange: ScriptedExchange) {
@@ -35,6 +41,17 @@ final class ScriptedBackend: UpstreamExchangeStarter, @unchecked Sendable {
         // A backend that answers at once answers from inside `start`, as libcurl may.
         if !self.script.late, self.script.mode == .answer || self.script.mode == .fail {
             exchange.step()
+        }
+    }
+
+    /// The field line that cannot be sent on, for the `index`-th head, if the script gives it one.
+    static func badField(_ index: Int, of script: BackendScript) -> String? {
+        guard script.badFields & (1 << (index % 5)) != 0 else { return nil }
+        switch script.badFields >> 5 {
+        case 0, 1: return "\(badFieldName): a\rb\r\n"
+        case 2, 3: return "\(badFieldName): a\u{01}b\r\n"
+        case 4, 5: return "\(badFieldName): a\u{7F}\r\n"
+        default: return "x scripted bad: 1\r\n"
         }
     }
 
@@ -64,12 +81,17 @@ final class ScriptedBackend: UpstreamExchangeStarter, @unchecked Sendable {
     }
 }
 
+/// The name of the field a scripted head carries when it cannot be sent on: the client must never see it.
+let badFieldName = "x-scripted-bad"
+
 final class ScriptedExchange: UpstreamExchange, @unchecked Sendable {
     // @unchecked Sendable: as ScriptedBackend.
     let request: UpstreamRequest
     private let declaredLength: Int?
     private let script: BackendScript
     private let deliver: @Sendable (ScriptedExchange, [UpstreamEvent]) -> Void
+    /// A field line its head carries that cannot be sent on, if any.
+    private let badField: String?
     private var bodyBytes = 0
     private var bodyEnded = false
     private var cancelled = false
@@ -79,12 +101,13 @@ final class ScriptedExchange: UpstreamExchange, @unchecked Sendable {
     private var done = false
 
     init(
-        request: UpstreamRequest, declaredLength: Int?, script: BackendScript,
+        request: UpstreamRequest, declaredLength: Int?, script: BackendScript, badField: String?,
         deliver: @escaping @Sendable (ScriptedExchange, [UpstreamEvent]) -> Void
     ) {
         self.request = request
         self.declaredLength = declaredLength
         self.script = script
+        self.badField = badField
         self.deliver = deliver
     }
 
@@ -168,6 +191,9 @@ final class ScriptedExchange: UpstreamExchange, @unchecked Sendable {
     private func head() -> [UpstreamEvent] {
         self.headSent = true
         var lines = ["HTTP/1.1 \(self.script.status) Scripted\r\n", "content-type: application/json\r\n"]
+        if let badField = self.badField {
+            lines.append(badField)
+        }
         if self.hasBody {
             // A stream's length is unknown; an answer's is declared or its body chunked.
             if self.script.mode == .answer && self.script.declaresLength {
