@@ -102,12 +102,10 @@ final class ProxyHandler<Upstream: UpstreamExchangeStarter>: ChannelInboundHandl
             switch event {
             case .head(let response):
                 self.run(self.machine.responseHeadReceived(response), context: context)
-                // A head that cannot be sent on ends the exchange; what the batch holds after it
-                // is no longer anyone's (a pipelined request may have started its own exchange).
-                guard self.exchange === exchange else {
-                    context.flush()
-                    return
-                }
+                // A head that cannot be sent on ends the exchange (its answer is flushed); what
+                // the batch holds after it is no longer anyone's (a pipelined request may have
+                // started its own exchange).
+                guard self.exchange === exchange else { return }
             case .body(let buffer):
                 if case .writeResponseBody = self.machine.responseBodyReceived(buffer) {
                     self.recorder?.responseBody(buffer)

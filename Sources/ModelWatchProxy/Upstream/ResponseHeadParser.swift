@@ -8,10 +8,15 @@ public struct UpstreamResponseHead: Sendable {
     public let status: Int
     /// The header lines after the status line, each with its line ending.
     let fieldLines: ByteBuffer
+    /// How many field lines the head holds: at least its number of fields.
+    let fieldLineCount: Int
 
-    init(status: Int, fieldLines: ByteBuffer) {
+    /// - Parameters:
+    ///   - fieldLineCount: the lines in `fieldLines`, when the caller counted them as they came.
+    init(status: Int, fieldLines: ByteBuffer, fieldLineCount: Int? = nil) {
         self.status = status
         self.fieldLines = fieldLines
+        self.fieldLineCount = fieldLineCount ?? fieldLines.readableBytesView.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
     }
 
     /// Builds a head from header lines at hand (benchmarks), as libcurl would have delivered them.
@@ -27,11 +32,6 @@ public struct UpstreamResponseHead: Sendable {
         var fields: [(name: String, value: String)] = []
         self.forEachField { name, value in fields.append((name, value)) }
         return fields
-    }
-
-    /// How many field lines the head holds: at least its number of fields.
-    var fieldLineCount: Int {
-        self.fieldLines.readableBytesView.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
     }
 
     /// Calls `body` with each header field of `headers`, in order, without building the array:
@@ -143,6 +143,8 @@ public struct UpstreamResponseHead: Sendable {
 struct ResponseHeadParser {
     private var status: Int?
     private var fieldLines = ByteBuffer()
+    /// Lines in `fieldLines`, counted as they arrive rather than walked again for the count.
+    private var fieldLineCount = 0
     private(set) var isComplete = false
 
     /// Consumes one raw header line (with its line ending).
@@ -155,8 +157,10 @@ struct ResponseHeadParser {
         if line.starts(with: "HTTP/".utf8) {
             self.status = Self.statusCode(in: line)
             self.fieldLines.clear()
+            self.fieldLineCount = 0
         } else {
             self.fieldLines.writeBytes(line)
+            self.fieldLineCount += 1
         }
         return nil
     }
@@ -167,10 +171,11 @@ struct ResponseHeadParser {
             // An interim response (100 Continue, 103 Early Hints): the real head follows.
             self.status = nil
             self.fieldLines.clear()
+            self.fieldLineCount = 0
             return nil
         }
         self.isComplete = true
-        return UpstreamResponseHead(status: status, fieldLines: self.fieldLines)
+        return UpstreamResponseHead(status: status, fieldLines: self.fieldLines, fieldLineCount: self.fieldLineCount)
     }
 
     private static func statusCode(in line: UnsafeRawBufferPointer) -> Int? {
